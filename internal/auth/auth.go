@@ -1,0 +1,572 @@
+package auth
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/httpx"
+)
+
+// TokenTTL is a session's lifetime (no sliding renewal).
+const TokenTTL = 24 * time.Hour
+
+// Auditor records audit entries; the admin room provides it.
+type Auditor interface {
+	Record(ctx context.Context, action, username, details, ip string)
+}
+
+// SettingsReader reads the flat settings dict.
+type SettingsReader interface {
+	Get() map[string]any
+}
+
+// Deps are what the auth room is built from.
+type Deps struct {
+	Store    Store
+	Settings SettingsReader
+	Audit    Auditor
+	Log      *slog.Logger
+	PwMinLen int
+	// AuthorizedKeys is the authorized_keys file managed by the SSH-key routes.
+	AuthorizedKeys string
+	Now            func() time.Time
+}
+
+type session struct {
+	username  string
+	role      authz.Role
+	prefix    string
+	expiresAt time.Time
+}
+
+type wsToken struct {
+	p       authz.Principal
+	expires time.Time
+}
+
+// Room is the auth room.
+type Room struct {
+	d       Deps
+	limiter *Limiter
+
+	mu       sync.RWMutex
+	sessions map[string]session // by sha256 hex of the token
+
+	keyMu    sync.Mutex
+	keyTouch map[string]time.Time
+
+	totpMu   sync.Mutex
+	totpUsed map[string]string // username -> last accepted "step:code"
+
+	wsMu     sync.Mutex
+	wsTokens map[string]wsToken
+}
+
+// New builds the auth room and loads persisted sessions.
+func New(ctx context.Context, d Deps) (*Room, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.PwMinLen <= 0 {
+		d.PwMinLen = 8
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	r := &Room{d: d, limiter: NewLimiter(d.Now), sessions: map[string]session{}, keyTouch: map[string]time.Time{},
+		totpUsed: map[string]string{}, wsTokens: map[string]wsToken{}}
+	ss, err := d.Store.Sessions(ctx, d.Now().Unix())
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range ss {
+		r.sessions[s.Hash] = session{username: s.Username, role: authz.Role(s.Role), prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0)}
+	}
+	return r, nil
+}
+
+// Limiter exposes the login limiter (for the cleanup job).
+func (r *Room) Limiter() *Limiter { return r.limiter }
+
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Authenticate implements authz.Authenticator: a session token first, then
+// an API key (for Bearer); ApiKey values are keys only.
+func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (authz.Principal, error) {
+	if value == "" {
+		return authz.Principal{}, authz.ErrNoCredentials
+	}
+	h := hashToken(value)
+	if !apiKey {
+		r.mu.RLock()
+		s, ok := r.sessions[h]
+		r.mu.RUnlock()
+		if ok {
+			if r.d.Now().Before(s.expiresAt) {
+				return authz.Principal{Username: s.username, Role: s.role, Kind: "session", Token: value}, nil
+			}
+			r.mu.Lock()
+			delete(r.sessions, h)
+			r.mu.Unlock()
+		}
+	}
+	k, err := r.d.Store.APIKeyByHash(ctx, h)
+	if err != nil {
+		return authz.Principal{}, authz.ErrNoCredentials
+	}
+	now := r.d.Now()
+	if k.ExpiresAt != nil && *k.ExpiresAt <= now.Unix() {
+		return authz.Principal{}, authz.ErrNoCredentials
+	}
+	role, ok := authz.ParseRole(k.Role)
+	if !ok {
+		return authz.Principal{}, authz.ErrNoCredentials
+	}
+	r.touchKey(k.ID, now)
+	return authz.Principal{Username: "apikey:" + k.Name, Role: role, Kind: "apikey"}, nil
+}
+
+// touchKey records last_used at most once a minute per key, off the request path.
+func (r *Room) touchKey(id string, now time.Time) {
+	r.keyMu.Lock()
+	last := r.keyTouch[id]
+	if now.Sub(last) < time.Minute {
+		r.keyMu.Unlock()
+		return
+	}
+	r.keyTouch[id] = now
+	r.keyMu.Unlock()
+	if err := r.d.Store.TouchAPIKey(context.Background(), id, now.Unix()); err != nil {
+		r.d.Log.Warn("api key last_used", "err", err)
+	}
+}
+
+// issue creates a session token for the user.
+func (r *Room) issue(ctx context.Context, username string, role authz.Role) (string, error) {
+	tok, err := randomToken(32)
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	now := r.d.Now()
+	s := Session{Hash: hashToken(tok), Prefix: tok[:8], Username: username, Role: string(role), CreatedAt: now.Unix(), ExpiresAt: now.Add(TokenTTL).Unix()}
+	if err := r.d.Store.AddSession(ctx, s); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	if len(r.sessions) > 10_000 {
+		for h, x := range r.sessions {
+			if !now.Before(x.expiresAt) {
+				delete(r.sessions, h)
+			}
+		}
+	}
+	r.sessions[s.Hash] = session{username: username, role: role, prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0)}
+	r.mu.Unlock()
+	return tok, nil
+}
+
+// Revoke removes a session token.
+func (r *Room) Revoke(ctx context.Context, token string) error {
+	h := hashToken(token)
+	r.mu.Lock()
+	delete(r.sessions, h)
+	r.mu.Unlock()
+	return r.d.Store.DeleteSession(ctx, h)
+}
+
+// dropUserSessions removes the user's sessions from memory, except keepHash.
+func (r *Room) dropUserSessions(username, keepHash string) {
+	r.mu.Lock()
+	for h, s := range r.sessions {
+		if s.username == username && h != keepHash {
+			delete(r.sessions, h)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// Purge drops expired sessions from memory and the database, and prunes the limiter.
+func (r *Room) Purge(ctx context.Context) error {
+	now := r.d.Now()
+	r.mu.Lock()
+	for h, s := range r.sessions {
+		if !now.Before(s.expiresAt) {
+			delete(r.sessions, h)
+		}
+	}
+	r.mu.Unlock()
+	r.limiter.Prune()
+	r.wsMu.Lock()
+	for t, w := range r.wsTokens {
+		if !now.Before(w.expires) {
+			delete(r.wsTokens, t)
+		}
+	}
+	r.wsMu.Unlock()
+	_, err := r.d.Store.PurgeSessions(ctx, now.Unix())
+	return err
+}
+
+// SessionInfo is one row of a session listing.
+type SessionInfo struct {
+	Prefix    string `json:"prefix"`
+	Username  string `json:"username"`
+	Role      string `json:"role"`
+	Expires   string `json:"expires"`
+	ExpiresAt int64  `json:"expires_at"`
+	Current   bool   `json:"current,omitempty"`
+}
+
+// ListSessions lists live sessions (of one user when username is set).
+func (r *Room) ListSessions(username, currentToken string) []SessionInfo {
+	now := r.d.Now()
+	cur := ""
+	if currentToken != "" {
+		cur = hashToken(currentToken)
+	}
+	r.mu.RLock()
+	out := []SessionInfo{}
+	for h, s := range r.sessions {
+		if !now.Before(s.expiresAt) || (username != "" && s.username != username) {
+			continue
+		}
+		p := s.prefix
+		if p == "" {
+			p = h[:8]
+		}
+		out = append(out, SessionInfo{Prefix: p + "…", Username: s.username, Role: string(s.role),
+			Expires: s.expiresAt.Format("2006-01-02T15:04:05"), ExpiresAt: s.expiresAt.Unix(), Current: h == cur})
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ExpiresAt < out[j].ExpiresAt })
+	return out
+}
+
+// RevokePrefix revokes the first session whose token (or hash) starts with prefix.
+func (r *Room) RevokePrefix(ctx context.Context, prefix string) (bool, error) {
+	p := prefix
+	if len(p) > 8 {
+		p = p[:8]
+	}
+	r.mu.Lock()
+	var found string
+	for h, s := range r.sessions {
+		if s.prefix == p || strings.HasPrefix(h, p) {
+			found = h
+			break
+		}
+	}
+	if found != "" {
+		delete(r.sessions, found)
+	}
+	r.mu.Unlock()
+	if found == "" {
+		return false, nil
+	}
+	return true, r.d.Store.DeleteSession(ctx, found)
+}
+
+// Bootstrap creates the first admin when no user exists: imports a
+// users.conf of the established server if one is given and present, else
+// creates adminUser with adminPassword, or with a random password logged once.
+func (r *Room) Bootstrap(ctx context.Context, adminUser, adminPassword, usersConf string) error {
+	users, err := r.d.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	now := r.d.Now().Unix()
+	if usersConf != "" {
+		if imported, err := ParseUsersConf(usersConf); err == nil && len(imported) > 0 {
+			for _, u := range imported {
+				if err := r.d.Store.AddUser(ctx, u, now); err != nil && !errors.Is(err, ErrExists) {
+					return err
+				}
+			}
+			r.d.Log.Info("imported users", "file", usersConf, "count", len(imported))
+			return nil
+		}
+	}
+	if adminUser == "" {
+		adminUser = "admin"
+	}
+	if !ValidUsername(adminUser) {
+		return fmt.Errorf("NOBA_ADMIN_USER %q: 1-64 characters without whitespace, ':', '/' or '\\'", adminUser)
+	}
+	pw := adminPassword
+	generated := false
+	if pw == "" {
+		p, err := randomToken(12)
+		if err != nil {
+			return err
+		}
+		pw, generated = p, true
+	}
+	h, err := HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if err := r.d.Store.AddUser(ctx, User{Username: adminUser, Hash: h, Role: string(authz.AdminRole)}, now); err != nil {
+		return err
+	}
+	if generated {
+		r.d.Log.Warn("created the first admin with a generated password; change it immediately", "username", adminUser, "password", pw)
+	} else {
+		r.d.Log.Info("created the first admin", "username", adminUser)
+	}
+	return nil
+}
+
+// ParseUsersConf reads the established server's users.conf
+// (username:hash:role:totp_secret; the hash may contain ':').
+func ParseUsersConf(path string) ([]User, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []User
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var u User
+		parts := rsplit(rest, 3)
+		if len(parts) == 3 && (parts[1] == "admin" || parts[1] == "operator" || parts[1] == "viewer") {
+			u = User{Username: name, Hash: parts[0], Role: parts[1], TOTPSecret: parts[2]}
+		} else {
+			p2 := rsplit(rest, 2)
+			if len(p2) != 2 {
+				continue
+			}
+			u = User{Username: name, Hash: p2[0], Role: p2[1]}
+		}
+		if _, ok := authz.ParseRole(u.Role); !ok {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, sc.Err()
+}
+
+// rsplit splits s at its last n-1 colons.
+func rsplit(s string, n int) []string {
+	var out []string
+	for len(out) < n-1 {
+		i := strings.LastIndex(s, ":")
+		if i < 0 {
+			break
+		}
+		out = append([]string{s[i+1:]}, out...)
+		s = s[:i]
+	}
+	return append([]string{s}, out...)
+}
+
+// LoginResult is the answer of a login.
+type LoginResult struct {
+	Token            string `json:"token,omitempty"`
+	Role             string `json:"role,omitempty"`
+	Username         string `json:"username,omitempty"`
+	Requires2FA      bool   `json:"requires_2fa,omitempty"`
+	Requires2FASetup bool   `json:"requires_2fa_setup,omitempty"`
+}
+
+func tooMany(left time.Duration) error {
+	return httpx.RateLimited("Too many login attempts. Try again in %d seconds.", int(math.Ceil(left.Seconds())))
+}
+
+// Login checks credentials (and the TOTP code when the user has 2FA) for
+// the client at ip, applying the rate limit.
+func (r *Room) Login(ctx context.Context, username, password, code, ip string) (LoginResult, error) {
+	if left := r.limiter.Locked(ip); left > 0 {
+		return LoginResult{}, tooMany(left)
+	}
+	fail := func() (LoginResult, error) {
+		r.limiter.Fail(ip)
+		who := username
+		if who == "" {
+			who = "unknown"
+		}
+		r.d.Log.Warn("login failed", "username", who, "ip", ip)
+		r.d.Audit.Record(ctx, "login_failed", who, "Failed from "+ip, ip)
+		return LoginResult{}, httpx.Unauthorized("Invalid credentials")
+	}
+	if username == "" || password == "" {
+		return fail()
+	}
+	u, err := r.d.Store.User(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		// Spend the same time as a real check so that timing does not tell which names exist.
+		VerifyPassword("pbkdf2:600000:00000000000000000000000000000000:00", password)
+		return fail()
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	ok, upgrade := VerifyPassword(u.Hash, password)
+	if !ok {
+		return fail()
+	}
+	if u.TOTPSecret != "" {
+		if code == "" {
+			return LoginResult{Requires2FA: true, Username: u.Username}, nil
+		}
+		if !r.checkTOTP(u.Username, u.TOTPSecret, code) {
+			// §13 S7: a wrong code counts against the limiter.
+			r.limiter.Fail(ip)
+			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)
+			return LoginResult{}, httpx.Unauthorized("Invalid 2FA code")
+		}
+	}
+	r.limiter.Reset(ip)
+	if upgrade {
+		if h, err := HashPassword(password); err == nil {
+			if err := r.d.Store.UpgradeHash(ctx, u.Username, h); err != nil {
+				r.d.Log.Warn("password hash upgrade failed", "username", u.Username, "err", err)
+			}
+		}
+	}
+	role, ok := authz.ParseRole(u.Role)
+	if !ok {
+		return LoginResult{}, fmt.Errorf("user %s has unknown role %q", u.Username, u.Role)
+	}
+	tok, err := r.issue(ctx, u.Username, role)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	res := LoginResult{Token: tok, Role: string(role), Username: u.Username}
+	if req, _ := r.d.Settings.Get()["require2fa"].(bool); req && u.TOTPSecret == "" {
+		res.Requires2FASetup = true
+	}
+	r.d.Audit.Record(ctx, "login", u.Username, "success", ip)
+	return res, nil
+}
+
+func totpOpts() totp.ValidateOpts {
+	return totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+}
+
+// checkTOTP verifies a code (previous, current or next step) and refuses
+// a code already used by this user.
+func (r *Room) checkTOTP(username, secret, code string) bool {
+	code = strings.TrimSpace(code)
+	ok, err := totp.ValidateCustom(code, secret, r.d.Now(), totpOpts())
+	if err != nil || !ok {
+		return false
+	}
+	key := fmt.Sprintf("%d:%s", r.d.Now().Unix()/30, code)
+	r.totpMu.Lock()
+	defer r.totpMu.Unlock()
+	if last, seen := r.totpUsed[username]; seen {
+		// Same code within its validity window: a replay.
+		var step int64
+		var c string
+		if _, err := fmt.Sscanf(last, "%d:%s", &step, &c); err == nil && c == code && r.d.Now().Unix()/30-step <= 2 {
+			return false
+		}
+	}
+	r.totpUsed[username] = key
+	return true
+}
+
+// IssueWSToken returns a one-time token valid 30 s for WebSocket handshakes.
+func (r *Room) IssueWSToken(p authz.Principal) (string, error) {
+	t, err := randomToken(32)
+	if err != nil {
+		return "", err
+	}
+	now := r.d.Now()
+	r.wsMu.Lock()
+	for k, w := range r.wsTokens {
+		if !now.Before(w.expires) {
+			delete(r.wsTokens, k)
+		}
+	}
+	r.wsTokens[t] = wsToken{p: authz.Principal{Username: p.Username, Role: p.Role, Kind: "ws"}, expires: now.Add(30 * time.Second)}
+	r.wsMu.Unlock()
+	return t, nil
+}
+
+// ConsumeWSToken redeems a one-time WebSocket token.
+func (r *Room) ConsumeWSToken(t string) (authz.Principal, bool) {
+	r.wsMu.Lock()
+	defer r.wsMu.Unlock()
+	w, ok := r.wsTokens[t]
+	if !ok {
+		return authz.Principal{}, false
+	}
+	delete(r.wsTokens, t)
+	if !r.d.Now().Before(w.expires) {
+		return authz.Principal{}, false
+	}
+	return w.p, true
+}
+
+// Permissions lists each role's permission strings (spec 10 §2.10), sorted.
+func Permissions() map[string][]string {
+	viewer := []string{"alerts:read", "automations:read", "backups:read", "dashboard:read", "dashboard:write", "history:read",
+		"integrations:read", "notifications:read", "plugins:read", "stats:read"}
+	operator := append(append([]string{}, viewer...), "automations:run", "automations:write", "backups:restore", "compose:control",
+		"containers:control", "dns:toggle", "hass:control", "scripts:run", "services:control", "webhooks:trigger", "wol:send")
+	admin := append(append([]string{}, operator...), "api_keys:manage", "audit:read", "automations:delete", "backups:manage",
+		"cloud:manage", "config:backup", "config:restore", "notifications:manage", "plugins:install", "settings:write",
+		"ssh_keys:manage", "system:governor", "terminal:access", "users:manage")
+	sort.Strings(viewer)
+	sort.Strings(operator)
+	sort.Strings(admin)
+	return map[string][]string{"viewer": viewer, "operator": operator, "admin": admin}
+}
+
+// PermissionsOf returns the sorted permissions of a role (empty for an unknown one).
+func PermissionsOf(role authz.Role) []string {
+	p := Permissions()[string(role)]
+	if p == nil {
+		return []string{}
+	}
+	return p
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

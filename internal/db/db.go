@@ -1,0 +1,98 @@
+// Package db opens NOBA's SQLite database (WAL mode, busy timeout, foreign
+// keys) and applies the numbered migrations embedded in the binary.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the database: W is the single writer connection (SQLite admits one
+// writer at a time; serialising in the pool avoids busy waits), R a pool of
+// readers that WAL lets run beside it.
+type DB struct {
+	W *sql.DB
+	R *sql.DB
+}
+
+// Open opens (creating if needed) the SQLite file at path.
+func Open(path string) (*DB, error) {
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open db: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.Ping(); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open db %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open db readers: %w", err)
+	}
+	n := runtime.GOMAXPROCS(0) * 2
+	if n < 4 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{W: w, R: r}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err1 := d.R.Close()
+	err2 := d.W.Close()
+	if err2 != nil {
+		return err2
+	}
+	return err1
+}
+
+// Migrate applies every pending migration, each in its own transaction.
+func Migrate(ctx context.Context, d *DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.W, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Tx runs fn in a write transaction, committing when it returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

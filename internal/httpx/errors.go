@@ -1,0 +1,171 @@
+// Package httpx is the HTTP layer every room shares: the error vocabulary and
+// its one table to statuses, the JSON error body, route registration with a
+// guard per route, and the global middleware chain.
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// The error vocabulary. Rooms wrap these (with a message a user can act on)
+// and the boundary maps them to statuses through one table.
+var (
+	ErrInvalid      = errors.New("invalid")
+	ErrNotFound     = errors.New("not found")
+	ErrConflict     = errors.New("conflict")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrForbidden    = errors.New("forbidden")
+	ErrRateLimited  = errors.New("rate limited")
+	ErrTooLarge     = errors.New("too large")
+	ErrUnavailable  = errors.New("unavailable")
+	ErrBadGateway   = errors.New("bad gateway")
+)
+
+var statusOf = []struct {
+	err    error
+	status int
+}{
+	{ErrInvalid, http.StatusBadRequest},
+	{ErrNotFound, http.StatusNotFound},
+	{ErrConflict, http.StatusConflict},
+	{ErrUnauthorized, http.StatusUnauthorized},
+	{ErrForbidden, http.StatusForbidden},
+	{ErrRateLimited, http.StatusTooManyRequests},
+	{ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrUnavailable, http.StatusServiceUnavailable},
+	{ErrBadGateway, http.StatusBadGateway},
+}
+
+// Error is an error with a user-facing message and a kind from the vocabulary.
+type Error struct {
+	Kind error
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap lets errors.Is match the kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func newErr(kind error, format string, args ...any) error {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return &Error{Kind: kind, Msg: msg}
+}
+
+// Invalid is a 400 with the given message.
+func Invalid(format string, args ...any) error { return newErr(ErrInvalid, format, args...) }
+
+// NotFound is a 404 with the given message.
+func NotFound(format string, args ...any) error { return newErr(ErrNotFound, format, args...) }
+
+// Conflict is a 409 with the given message.
+func Conflict(format string, args ...any) error { return newErr(ErrConflict, format, args...) }
+
+// Unauthorized is a 401 with the given message.
+func Unauthorized(format string, args ...any) error { return newErr(ErrUnauthorized, format, args...) }
+
+// Forbidden is a 403 with the given message.
+func Forbidden(format string, args ...any) error { return newErr(ErrForbidden, format, args...) }
+
+// RateLimited is a 429 with the given message.
+func RateLimited(format string, args ...any) error { return newErr(ErrRateLimited, format, args...) }
+
+// TooLarge is a 413 with the given message.
+func TooLarge(format string, args ...any) error { return newErr(ErrTooLarge, format, args...) }
+
+// Unavailable is a 503 with the given message.
+func Unavailable(format string, args ...any) error { return newErr(ErrUnavailable, format, args...) }
+
+// BadGateway is a 502 with the given message.
+func BadGateway(format string, args ...any) error { return newErr(ErrBadGateway, format, args...) }
+
+// Status maps an error to its HTTP status and the message to show. Errors
+// outside the vocabulary are 500 with a generic message (never internals).
+func Status(err error) (int, string) {
+	var se huma.StatusError
+	if errors.As(err, &se) {
+		return se.GetStatus(), se.Error()
+	}
+	for _, s := range statusOf {
+		if errors.Is(err, s.err) {
+			var e *Error
+			if errors.As(err, &e) {
+				return s.status, e.Msg
+			}
+			return s.status, err.Error()
+		}
+	}
+	return http.StatusInternalServerError, "Internal server error"
+}
+
+// Body is the JSON error body: both keys carry the same message (spec decision 1).
+type Body struct {
+	status int
+	Err    string `json:"error"`
+	Detail string `json:"detail"`
+}
+
+// NewBody returns the error body for status and msg.
+func NewBody(status int, msg string) *Body { return &Body{status: status, Err: msg, Detail: msg} }
+
+func (b *Body) Error() string { return b.Detail }
+
+// GetStatus implements huma.StatusError.
+func (b *Body) GetStatus() int { return b.status }
+
+// InstallHumaErrors makes huma produce our error body, with 400 (not 422)
+// for malformed input and a readable message assembled from its details.
+func InstallHumaErrors() {
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		if status == http.StatusUnprocessableEntity {
+			status = http.StatusBadRequest
+		}
+		if status >= 500 {
+			return NewBody(status, "Internal server error")
+		}
+		var parts []string
+		for _, e := range errs {
+			if e == nil {
+				continue
+			}
+			var d *huma.ErrorDetail
+			if errors.As(e, &d) {
+				loc := strings.TrimPrefix(d.Location, "body.")
+				if strings.HasPrefix(d.Location, "body") && msg == "validation failed" && loc == "body" {
+					parts = append(parts, d.Message)
+					continue
+				}
+				if loc != "" {
+					parts = append(parts, fmt.Sprintf("%s: %s", loc, d.Message))
+				} else {
+					parts = append(parts, d.Message)
+				}
+				continue
+			}
+			parts = append(parts, e.Error())
+		}
+		if len(parts) > 0 {
+			if msg == "" || msg == "validation failed" {
+				msg = "Invalid request: " + strings.Join(parts, "; ")
+			} else {
+				msg = msg + ": " + strings.Join(parts, "; ")
+			}
+		}
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		switch status {
+		case http.StatusRequestEntityTooLarge:
+			msg = "Request body too large"
+		}
+		return NewBody(status, msg)
+	}
+}

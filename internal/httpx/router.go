@@ -1,0 +1,129 @@
+package httpx
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/noba-go/noba/internal/authz"
+)
+
+// DefaultMaxBody caps JSON request bodies (spec 10 §0.3).
+const DefaultMaxBody = 64 << 10
+
+// Router is what rooms mount their routes on: the huma API for typed
+// handlers and the mux for plain ones (SSE, WebSocket, raw bodies).
+type Router struct {
+	API  huma.API
+	Mux  *http.ServeMux
+	Auth authz.Authenticator
+	Log  *slog.Logger
+}
+
+// Op builds the huma operation of a route: method, path, the guard beside
+// them, and a summary for the OpenAPI document.
+func Op(method, path string, access authz.Access, summary string) huma.Operation {
+	id := strings.ToLower(method) + strings.NewReplacer("/", "-", "{", "", "}", "", "_", "-").Replace(path)
+	op := huma.Operation{
+		OperationID:  id,
+		Method:       method,
+		Path:         path,
+		Summary:      summary,
+		MaxBodyBytes: DefaultMaxBody,
+		Metadata:     map[string]any{"access": access},
+		Extensions:   map[string]any{"x-noba-auth": string(access)},
+	}
+	switch access {
+	case authz.Public, authz.Agent:
+	default:
+		op.Security = []map[string][]string{{"bearer": {}}}
+	}
+	return op
+}
+
+// AccessOf returns the guard of an operation.
+func AccessOf(op *huma.Operation) authz.Access {
+	if op == nil || op.Metadata == nil {
+		return authz.Public
+	}
+	a, _ := op.Metadata["access"].(authz.Access)
+	if a == "" {
+		return authz.Public
+	}
+	return a
+}
+
+// Register mounts a typed handler. Errors the handler returns are mapped
+// through the vocabulary table; internal ones are logged and answered 500
+// without their text.
+func Register[I, O any](r *Router, op huma.Operation, h func(context.Context, *I) (*O, error)) {
+	log := r.Log
+	huma.Register(r.API, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			st, msg := Status(err)
+			if st >= 500 {
+				log.Error("handler failed", "op", op.OperationID, "err", err)
+			}
+			return nil, NewBody(st, msg)
+		}
+		return out, nil
+	})
+}
+
+// Handle mounts a plain handler behind the route's guard and lists it in
+// the OpenAPI document.
+func (r *Router) Handle(op huma.Operation, h http.Handler) {
+	access := AccessOf(&op)
+	o := op
+	if o.Responses == nil {
+		o.Responses = map[string]*huma.Response{"200": {Description: "OK"}}
+	}
+	r.API.OpenAPI().AddOperation(&o)
+	r.Mux.Handle(op.Method+" "+op.Path, Guard(r.Auth, access, h))
+}
+
+// HandleFunc is Handle for a function.
+func (r *Router) HandleFunc(op huma.Operation, h http.HandlerFunc) { r.Handle(op, h) }
+
+// Guard wraps a plain handler with the 401/403 check of access.
+func Guard(a authz.Authenticator, access authz.Access, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p, st := authz.Check(req.Context(), a, access, req.Header.Get("Authorization"), req.URL.Query().Get("token"))
+		switch st {
+		case http.StatusUnauthorized:
+			WriteError(w, st, "Unauthorized")
+			return
+		case http.StatusForbidden:
+			WriteError(w, st, "Forbidden")
+			return
+		}
+		if p.Username != "" {
+			req = req.WithContext(authz.WithPrincipal(req.Context(), p))
+		}
+		h.ServeHTTP(w, req)
+	})
+}
+
+// HumaGuard is the huma middleware enforcing each operation's guard.
+func HumaGuard(api huma.API, a authz.Authenticator) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		access := AccessOf(ctx.Operation())
+		p, st := authz.Check(ctx.Context(), a, access, ctx.Header("Authorization"), ctx.Query("token"))
+		switch st {
+		case http.StatusUnauthorized:
+			_ = huma.WriteErr(api, ctx, st, "Unauthorized")
+			return
+		case http.StatusForbidden:
+			_ = huma.WriteErr(api, ctx, st, "Forbidden")
+			return
+		}
+		if p.Username != "" {
+			ctx = huma.WithContext(ctx, authz.WithPrincipal(ctx.Context(), p))
+		}
+		next(ctx)
+	}
+}

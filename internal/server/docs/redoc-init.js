@@ -1,0 +1,1 @@
+Redoc.init("/api/openapi.json", { hideDownloadButton: false }, document.getElementById("redoc"));

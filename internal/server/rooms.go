@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/noba-go/noba/internal/admin"
+	"github.com/noba-go/noba/internal/auth"
+)
+
+// rooms holds every built room. Each room is wired here, one block each:
+// its dependencies come from the server or from other rooms through the
+// small interfaces the room declares.
+type rooms struct {
+	audit *admin.Auditor
+	auth  *auth.Room
+	admin *admin.Room
+}
+
+func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
+	rs := &rooms{}
+	adminStore := admin.NewStore(s.DB)
+	rs.audit = admin.NewAuditor(adminStore, s.Log.With("room", "audit"), nil)
+
+	// auth
+	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
+		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Bootstrap(ctx, s.Cfg.AdminUser, s.Cfg.AdminPassword, filepath.Join(s.Cfg.DataDir, "users.conf")); err != nil {
+		return nil, err
+	}
+	rs.auth = a
+	s.mount(a)
+
+	// admin
+	rs.admin = admin.New(admin.Deps{Store: adminStore, Settings: s.Settings, Audit: rs.audit,
+		Log: s.Log.With("room", "admin"), AuditDays: s.Cfg.AuditDays})
+	s.mount(rs.admin)
+
+	// Later rooms are wired below, one block each.
+
+	return rs, nil
+}
+
+// mount adds a room's routes and jobs.
+func (s *Server) mount(r Room) {
+	r.Routes(s.Router)
+	if jr, ok := r.(JobRoom); ok {
+		s.Jobs.Add(jr.Jobs()...)
+	}
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/events"
+	"github.com/noba-go/noba/internal/httpx"
+	"github.com/noba-go/noba/internal/jobs"
+)
+
+// Server is the assembled NOBA server.
+type Server struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	DB       *db.DB
+	Settings *config.Settings
+	Bus      *events.Bus
+	Router   *httpx.Router
+	Jobs     *jobs.Runner
+	Handler  http.Handler
+	Started  time.Time
+
+	rooms   *rooms
+	closers []func() error
+}
+
+// Room is what every room offers the server.
+type Room interface {
+	Routes(rt *httpx.Router)
+}
+
+// JobRoom is a room with background work.
+type JobRoom interface {
+	Jobs() []jobs.Job
+}
+
+// lazyAuth lets the guard be built before the auth room exists.
+type lazyAuth struct{ a authz.Authenticator }
+
+func (l *lazyAuth) Authenticate(ctx context.Context, v string, apiKey bool) (authz.Principal, error) {
+	if l.a == nil {
+		return authz.Principal{}, authz.ErrNoCredentials
+	}
+	return l.a.Authenticate(ctx, v, apiKey)
+}
+
+// New opens the data directory, database and settings, migrates, and builds
+// every room. The caller runs it with Run and releases it with Close.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	d, err := db.Open(filepath.Join(cfg.DataDir, "noba.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Cfg: cfg, Log: log, DB: d, Bus: events.New(), Jobs: jobs.NewRunner(log), Started: time.Now()}
+	s.closers = append(s.closers, d.Close)
+	if err := db.Migrate(ctx, d); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Settings, err = config.OpenSettings(cfg.ConfigPath, filepath.Join(cfg.DataDir, ".master.key"))
+	if err != nil {
+		log.Error("settings file unreadable; serving defaults until it is fixed or restored", "err", err)
+		if s.Settings == nil {
+			s.Close()
+			return nil, err
+		}
+	}
+
+	httpx.InstallHumaErrors()
+	mux := http.NewServeMux()
+	hc := huma.DefaultConfig("NOBA Command Center API", config.Version)
+	hc.OpenAPIPath = ""
+	hc.DocsPath = ""
+	hc.SchemasPath = ""
+	hc.AllowAdditionalPropertiesByDefault = true
+	hc.FieldsOptionalByDefault = true
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "Session token or API key"},
+	}
+	hc.CreateHooks = nil
+	api := humago.New(mux, hc)
+	auth := &lazyAuth{}
+	api.UseMiddleware(httpx.HumaGuard(api, auth))
+	s.Router = &httpx.Router{API: api, Mux: mux, Auth: auth, Log: log}
+
+	rs, err := buildRooms(ctx, s)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.rooms = rs
+	auth.a = rs.auth
+
+	s.mountCore(mux)
+	s.Handler = httpx.Chain(mux,
+		httpx.Recover(log),
+		httpx.ClientIPs(cfg.TrustProxy),
+		httpx.Logging(log),
+		httpx.SecurityHeaders(cfg.TLS()),
+		httpx.CORS(cfg.CORSOrigins),
+	)
+	return s, nil
+}
+
+// Close releases the database and other resources.
+func (s *Server) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			s.Log.Warn("close", "err", err)
+		}
+	}
+	s.closers = nil
+}
+
+// Run serves HTTP on cfg.Listen and runs the jobs until ctx ends, then shuts
+// down gracefully within 10 s.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.Cfg.Listen, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a given listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if s.Cfg.TLS() {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	s.audit(ctx, "system_start", "Noba v"+config.Version+" starting (Go)")
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- s.Jobs.Run(jobsCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() {
+		var err error
+		if s.Cfg.TLS() {
+			err = srv.ServeTLS(ln, s.Cfg.CertFile, s.Cfg.KeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		serveErr <- err
+	}()
+	s.Log.Info("listening", "addr", ln.Addr().String(), "tls", s.Cfg.TLS(), "data_dir", s.Cfg.DataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	}
+	s.Log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	// Streams (SSE, WebSocket) end with the base context; Shutdown waits for the rest.
+	if err := srv.Shutdown(shutCtx); err != nil {
+		s.Log.Warn("shutdown", "err", err)
+		_ = srv.Close()
+	}
+	stopJobs()
+	select {
+	case <-jobsDone:
+	case <-shutCtx.Done():
+		s.Log.Warn("jobs did not stop in time")
+	}
+	s.audit(context.Background(), "system_stop", "Server stopping")
+	return runErr
+}
+
+func (s *Server) audit(ctx context.Context, action, details string) {
+	if s.rooms != nil && s.rooms.audit != nil {
+		s.rooms.audit.Record(ctx, action, "system", details, "")
+	}
+}
