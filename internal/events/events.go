@@ -7,6 +7,13 @@ import (
 	"sync"
 )
 
+// Topics shared between rooms.
+const (
+	// TopicStats carries each new stats snapshot (Data: map[string]any, the
+	// /api/stats payload; read-only for subscribers).
+	TopicStats = "stats.snapshot"
+)
+
 // Event is one published message.
 type Event struct {
 	Topic string

@@ -28,7 +28,8 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Bootstrap(ctx, s.Cfg.AdminUser, s.Cfg.AdminPassword, filepath.Join(s.Cfg.DataDir, "users.conf")); err != nil {
+	if s.Opts.SkipBootstrap {
+	} else if err := a.Bootstrap(ctx, s.Cfg.AdminUser, s.Cfg.AdminPassword, filepath.Join(s.Cfg.DataDir, "users.conf")); err != nil {
 		return nil, err
 	}
 	rs.auth = a

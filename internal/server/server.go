@@ -25,6 +25,7 @@ import (
 
 // Server is the assembled NOBA server.
 type Server struct {
+	Opts     Options
 	Cfg      config.Config
 	Log      *slog.Logger
 	DB       *db.DB
@@ -61,7 +62,11 @@ func (l *lazyAuth) Authenticate(ctx context.Context, v string, apiKey bool) (aut
 
 // New opens the data directory, database and settings, migrates, and builds
 // every room. The caller runs it with Run and releases it with Close.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
@@ -69,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Cfg: cfg, Log: log, DB: d, Bus: events.New(), Jobs: jobs.NewRunner(log), Started: time.Now()}
+	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(), Jobs: jobs.NewRunner(log), Started: time.Now()}
 	s.closers = append(s.closers, d.Close)
 	if err := db.Migrate(ctx, d); err != nil {
 		s.Close()

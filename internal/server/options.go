@@ -1,0 +1,28 @@
+package server
+
+import (
+	"time"
+
+	"github.com/noba-go/noba/internal/collect"
+)
+
+// Option adjusts how the server builds its rooms; tests use it to inject
+// fixtures (collectors reading fixture trees, fake clocks...). Each room that
+// needs an injection point adds a field to Options and an Option for it.
+type Option func(*Options)
+
+// Options are the injection points of New.
+type Options struct {
+	// SkipBootstrap leaves the user table empty (no first admin).
+	SkipBootstrap bool
+	// StatsSource replaces the host collectors of the stats room (fixtures).
+	StatsSource collect.Source
+	// StatsInterval is the collection period (default 5 s).
+	StatsInterval time.Duration
+}
+
+// WithStatsSource makes the stats room collect from src instead of the host.
+func WithStatsSource(src collect.Source) Option { return func(o *Options) { o.StatsSource = src } }
+
+// WithStatsInterval sets the collection period.
+func WithStatsInterval(d time.Duration) Option { return func(o *Options) { o.StatsInterval = d } }
