@@ -140,6 +140,12 @@ func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (aut
 	}
 	k, err := r.d.Store.APIKeyByHash(ctx, h)
 	if err != nil {
+		// A one-time WebSocket handshake token (30 s, single use) also authenticates.
+		if !apiKey {
+			if p, ok := r.ConsumeWSToken(value); ok {
+				return p, nil
+			}
+		}
 		return authz.Principal{}, authz.ErrNoCredentials
 	}
 	now := r.d.Now()

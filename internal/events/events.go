@@ -12,6 +12,9 @@ const (
 	// TopicStats carries each new stats snapshot (Data: map[string]any, the
 	// /api/stats payload; read-only for subscribers).
 	TopicStats = "stats.snapshot"
+	// TopicAgentReport carries each agent report (Data: map[string]any with
+	// at least "hostname" and the agent's metrics; read-only).
+	TopicAgentReport = "agent.report"
 )
 
 // Event is one published message.
