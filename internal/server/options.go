@@ -15,11 +15,16 @@ type Option func(*Options)
 type Options struct {
 	// SkipBootstrap leaves the user table empty (no first admin).
 	SkipBootstrap bool
+	// Now replaces the clock of the rooms that take one (token expiry, audit times).
+	Now func() time.Time
 	// StatsSource replaces the host collectors of the stats room (fixtures).
 	StatsSource collect.Source
 	// StatsInterval is the collection period (default 5 s).
 	StatsInterval time.Duration
 }
+
+// WithClock makes the rooms that take a clock use now.
+func WithClock(now func() time.Time) Option { return func(o *Options) { o.Now = now } }
 
 // WithStatsSource makes the stats room collect from src instead of the host.
 func WithStatsSource(src collect.Source) Option { return func(o *Options) { o.StatsSource = src } }

@@ -20,11 +20,11 @@ type rooms struct {
 func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	rs := &rooms{}
 	adminStore := admin.NewStore(s.DB)
-	rs.audit = admin.NewAuditor(adminStore, s.Log.With("room", "audit"), nil)
+	rs.audit = admin.NewAuditor(adminStore, s.Log.With("room", "audit"), s.Opts.Now)
 
 	// auth
 	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys})
+		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys, Now: s.Opts.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 
 	// admin
 	rs.admin = admin.New(admin.Deps{Store: adminStore, Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "admin"), AuditDays: s.Cfg.AuditDays})
+		Log: s.Log.With("room", "admin"), AuditDays: s.Cfg.AuditDays, Now: s.Opts.Now})
 	s.mount(rs.admin)
 
 	// Later rooms are wired below, one block each.
