@@ -55,6 +55,9 @@ type Setup struct {
 	Options []server.Option
 	// Jobs runs the server's background jobs while the test runs.
 	Jobs bool
+	// Before runs on the fresh data directory before the server starts
+	// (to seed files such as users.conf or config.yaml).
+	Before func(dir string)
 }
 
 // New starts a server in a fresh temporary data directory.
@@ -85,6 +88,9 @@ func NewWith(t testing.TB, st Setup) *Env {
 	})
 	if err != nil {
 		t.Fatalf("config: %v", err)
+	}
+	if st.Before != nil {
+		st.Before(dir)
 	}
 	for _, f := range st.Config {
 		f(&cfg)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing: Debian packages (Prometheus,
+# OpenSSH server, Chromium) when running as root with apt, golangci-lint from
+# the Go module proxy, and the npm packages of web/ and e2e/. Idempotent: it
+# does nothing for what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deps: apt-get install ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "deps: missing ${need[*]} (install them; the tests that need them will skip)" >&2
+  fi
+fi
+
+if ! command -v golangci-lint >/dev/null 2>&1; then
+  echo "deps: go install golangci-lint"
+  go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+fi
+
+for d in web e2e; do
+  if [ -f "$d/package-lock.json" ] && [ ! -d "$d/node_modules" ]; then
+    echo "deps: npm ci --prefix $d"
+    npm ci --prefix "$d" --no-audit --no-fund --loglevel=error
+  fi
+done
