@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 
@@ -117,18 +119,19 @@ func (r *Room) backup(ctx context.Context, _ *struct{}) (*fileOut, error) {
 	return &fileOut{ContentType: "application/x-yaml", ContentDisposition: `attachment; filename="noba-config-backup.yaml"`, Body: b}, nil
 }
 
-type restoreIn struct {
-	RawBody []byte
-}
-
-func (r *Room) restore(ctx context.Context, in *restoreIn) (*statusOut, error) {
-	if err := r.d.Settings.Restore(in.RawBody); err != nil {
-		return nil, settingsErr(err)
+func (r *Room) restore(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(req.Body, config.MaxRestore+1))
+	if err != nil {
+		httpx.WriteError(w, http.StatusBadRequest, "Could not read the upload")
+		return
 	}
+	if err := r.d.Settings.Restore(body); err != nil {
+		httpx.WriteErr(w, settingsErr(err))
+		return
+	}
+	ctx := req.Context()
 	r.d.Audit.Record(ctx, "config_restore", authz.Must(ctx).Username, "Restored config from upload", httpx.ClientIP(ctx))
-	out := &statusOut{}
-	out.Body.Status = "ok"
-	return out, nil
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 type historyOut struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -531,8 +532,12 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 				continue
 			}
 		}
+		_, isFlatNotify := flattenedNotify[k]
+		if !isWeb && !isFlatNotify && !isBackupKey(k) {
+			continue // unknown or read-only through the API: ignored
+		}
 		old, had := before[k]
-		if !had || !reflect.DeepEqual(old, v) {
+		if !had || !sameValue(old, v) {
 			changes = append(changes, changeOf(k, old, v, secret))
 		}
 		if p, ok := flattenedNotify[k]; ok {
@@ -591,6 +596,28 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 		return nil, err
 	}
 	return changes, nil
+}
+
+func isBackupKey(k string) bool {
+	for _, bk := range backupKeys {
+		if bk.flat == k {
+			return true
+		}
+	}
+	return false
+}
+
+// sameValue compares settings values as JSON would (1 == 1.0).
+func sameValue(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil {
+		return reflect.DeepEqual(a, b)
+	}
+	var na, nb any
+	_ = json.Unmarshal(ja, &na)
+	_ = json.Unmarshal(jb, &nb)
+	return reflect.DeepEqual(na, nb)
 }
 
 func truthyAny(v any) bool {

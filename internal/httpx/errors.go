@@ -162,9 +162,12 @@ func InstallHumaErrors() {
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
-		switch status {
-		case http.StatusRequestEntityTooLarge:
+		switch {
+		case status == http.StatusRequestEntityTooLarge:
 			msg = "Request body too large"
+		case status == http.StatusBadRequest && (msg == "request body is required" || strings.Contains(msg, "unmarshal") ||
+			strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON")):
+			msg = "Invalid JSON"
 		}
 		return NewBody(status, msg)
 	}
