@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 
 	"github.com/noba-go/noba/internal/admin"
 	"github.com/noba-go/noba/internal/auth"
+	"github.com/noba-go/noba/internal/monitoring"
 )
 
 // rooms holds every built room. Each room is wired here, one block each:
@@ -15,6 +17,8 @@ type rooms struct {
 	audit *admin.Auditor
 	auth  *auth.Room
 	admin *admin.Room
+
+	monitoring *monitoring.Room
 }
 
 func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
@@ -41,6 +45,13 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	s.mount(rs.admin)
 
 	// Later rooms are wired below, one block each.
+
+	// monitoring (router 6). Stats, Alerts, Agents, Metrics, SLA and Backups
+	// are nil-safe seams, wired here as those rooms arrive.
+	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
+	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
+		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now})
+	s.mount(rs.monitoring)
 
 	return rs, nil
 }

@@ -1,0 +1,161 @@
+package monitoring
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed" // the status page template and stylesheet
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+)
+
+//go:embed assets/status.css
+var statusCSS []byte
+
+//go:embed assets/status.html
+var statusHTML string
+
+var (
+	statusTmpl = template.Must(template.New("status").Parse(statusHTML))
+	cssETag    = func() string { s := sha256.Sum256(statusCSS); return `"` + hex.EncodeToString(s[:8]) + `"` }()
+)
+
+var banners = map[string]string{
+	"operational":  "All Systems Operational",
+	"degraded":     "Partial System Degradation",
+	"major_outage": "Major Outage",
+}
+
+var statusLabels = map[string]string{
+	"operational": "Operational", "degraded": "Degraded", "outage": "Outage", "unknown": "Unknown",
+	"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring", "resolved": "Resolved",
+}
+
+type pageCell struct{ Class, Title string }
+
+type pageComponent struct {
+	Name, Status, StatusLabel, Uptime string
+	Days                              []pageCell
+}
+
+type pageGroup struct {
+	Name       string
+	Components []pageComponent
+}
+
+type pageUpdate struct{ Status, Message, Created string }
+
+type pageIncident struct {
+	Title, Severity, StatusLabel, Created, ResolvedAt string
+	Updates                                           []pageUpdate
+}
+
+type pageData struct {
+	Updated, Overall, Banner string
+	Groups                   []pageGroup
+	Active, Resolved         []pageIncident
+	History                  []pageCell
+}
+
+func uptimeClass(p *float64) string {
+	switch {
+	case p == nil:
+		return "u-none"
+	case *p >= 99.95:
+		return "u-full"
+	case *p >= 99:
+		return "u-high"
+	case *p >= 95:
+		return "u-mid"
+	}
+	return "u-low"
+}
+
+func (r *Room) pageIncident(in Incident) pageIncident {
+	f := func(ts int64) string { return time.Unix(ts, 0).In(r.d.Location).Format("Jan 2, 2006 15:04 MST") }
+	pi := pageIncident{Title: in.Title, Severity: in.Severity, StatusLabel: statusLabels[in.Status], Created: f(in.CreatedAt)}
+	if in.ResolvedAt != nil {
+		pi.ResolvedAt = f(*in.ResolvedAt)
+	}
+	for _, u := range in.Updates {
+		pi.Updates = append(pi.Updates, pageUpdate{Status: u.Status, Message: u.Message, Created: f(u.CreatedAt)})
+	}
+	return pi
+}
+
+// statusPage serves GET /status: the public status page, rendered on the
+// server (no script; a meta refresh reloads it every 30 s).
+func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
+	ctx := req.Context()
+	ps, err := r.publicStatus(ctx)
+	if err != nil {
+		r.d.Log.Error("status page", "err", err)
+		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
+		return
+	}
+	all, err := r.d.Store.Incidents(ctx, false, 50)
+	if err != nil {
+		r.d.Log.Error("status page", "err", err)
+		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
+		return
+	}
+	pd := pageData{Updated: r.d.Now().In(r.d.Location).Format("Jan 2, 2006 15:04:05 MST"), Overall: ps.Overall, Banner: banners[ps.Overall]}
+	groupIdx := map[string]int{}
+	for _, c := range ps.Components {
+		pc := pageComponent{Name: c.Name, Status: c.Status, StatusLabel: statusLabels[c.Status]}
+		if c.UptimePercent != nil {
+			pc.Uptime = fmt.Sprintf("%s%% uptime", strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", *c.UptimePercent), "0"), "."))
+		}
+		for _, d := range c.UptimeDays {
+			t := d.Date + ": no data"
+			if d.Percent != nil {
+				t = fmt.Sprintf("%s: %.2f%% up", d.Date, *d.Percent)
+			}
+			pc.Days = append(pc.Days, pageCell{Class: uptimeClass(d.Percent), Title: t})
+		}
+		i, ok := groupIdx[c.GroupName]
+		if !ok {
+			i = len(pd.Groups)
+			groupIdx[c.GroupName] = i
+			pd.Groups = append(pd.Groups, pageGroup{Name: c.GroupName})
+		}
+		pd.Groups[i].Components = append(pd.Groups[i].Components, pc)
+	}
+	for _, in := range ps.ActiveIncidents {
+		pd.Active = append(pd.Active, r.pageIncident(in))
+	}
+	for _, in := range all {
+		if in.ResolvedAt != nil && len(pd.Resolved) < 10 {
+			pd.Resolved = append(pd.Resolved, r.pageIncident(publicIncidents([]Incident{in})[0]))
+		}
+	}
+	for _, h := range ps.UptimeHistory {
+		t := h.Date + ": no incidents"
+		if h.Incidents > 0 {
+			t = fmt.Sprintf("%s: %d incident(s), worst %s", h.Date, h.Incidents, h.WorstSeverity)
+		}
+		pd.History = append(pd.History, pageCell{Class: "sev-" + h.WorstSeverity, Title: t})
+	}
+	var buf bytes.Buffer
+	if err := statusTmpl.Execute(&buf, pd); err != nil {
+		r.d.Log.Error("status page render", "err", err)
+		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// statusCSSHandler serves the page's stylesheet from the binary.
+func statusCSSHandler(w http.ResponseWriter, req *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("ETag", cssETag)
+	http.ServeContent(w, req, "status.css", time.Time{}, bytes.NewReader(statusCSS))
+}

@@ -1,0 +1,211 @@
+package monitoring
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// historyDays is the length of the status page's uptime history.
+const historyDays = 90
+
+// DayCell is one day of a component's uptime bar; Percent is nil without data.
+type DayCell struct {
+	Date    string   `json:"date"`
+	Percent *float64 `json:"percent"`
+}
+
+// PublicComponent is a component as the public status page shows it.
+type PublicComponent struct {
+	ID        *int64 `json:"id,omitempty"`
+	Name      string `json:"name"`
+	GroupName string `json:"group_name"`
+	Status    string `json:"status"`
+	// UptimePercent and UptimeDays are set for components linked to a monitor.
+	UptimePercent *float64  `json:"uptime_percent,omitempty"`
+	UptimeDays    []DayCell `json:"uptime_days,omitempty"`
+}
+
+// HistoryDay is one day of the incident history bar.
+type HistoryDay struct {
+	Date          string `json:"date"`
+	Incidents     int    `json:"incidents"`
+	WorstSeverity string `json:"worst_severity"`
+}
+
+// PublicStatus is the body of /api/status/public.
+type PublicStatus struct {
+	Components      []PublicComponent `json:"components"`
+	Services        []PublicComponent `json:"services"`
+	ActiveIncidents []Incident        `json:"active_incidents"`
+	UptimeHistory   []HistoryDay      `json:"uptime_history"`
+	Overall         string            `json:"overall"`
+	Timestamp       int64             `json:"timestamp"`
+}
+
+var severityRank = map[string]int{"none": 0, "minor": 1, "major": 2, "critical": 3}
+
+// dayIndex returns the calendar day of unix time ts in loc as days since the epoch.
+func dayIndex(ts int64, loc *time.Location) int64 {
+	_, off := time.Unix(ts, 0).In(loc).Zone()
+	return floorDiv(ts+int64(off), 86400)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func dayDate(idx int64) string { return time.Unix(idx*86400, 0).UTC().Format("2006-01-02") }
+
+// publicStatus assembles the public status data.
+func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
+	now := r.d.Now()
+	snap := r.latest()
+	if snap == nil {
+		snap = map[string]any{}
+	}
+	comps, err := r.d.Store.ListComponents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	monitors, err := r.d.Store.ListMonitors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]Monitor{}
+	for _, m := range monitors {
+		byID[m.ID] = m
+	}
+	today := dayIndex(now.Unix(), r.d.Location)
+	first := today - historyDays + 1
+	_, off := now.In(r.d.Location).Zone()
+	since := first*86400 - int64(off)
+
+	var linked []int64
+	for _, c := range comps {
+		if c.Enabled && c.MonitorID != nil {
+			linked = append(linked, *c.MonitorID)
+		}
+	}
+	daily, err := r.d.Store.DailyUptime(ctx, linked, since, int64(off))
+	if err != nil {
+		return nil, err
+	}
+
+	out := &PublicStatus{Components: []PublicComponent{}, Timestamp: now.Unix()}
+	for _, c := range comps {
+		if !c.Enabled {
+			continue
+		}
+		id := c.ID
+		pc := PublicComponent{ID: &id, Name: c.Name, GroupName: c.GroupName, Status: componentStatus(c, snap, byID)}
+		if c.MonitorID != nil {
+			pc.UptimeDays, pc.UptimePercent = uptimeCells(daily[*c.MonitorID], first, today)
+		}
+		out.Components = append(out.Components, pc)
+	}
+	if len(out.Components) == 0 && r.d.Settings != nil {
+		legacy, _ := r.d.Settings()["statusPageServices"].(string)
+		for _, k := range strings.Split(legacy, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				out.Components = append(out.Components, PublicComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap)})
+			}
+		}
+	}
+	out.Services = out.Components
+
+	active, err := r.d.Store.Incidents(ctx, true, 20)
+	if err != nil {
+		return nil, err
+	}
+	out.ActiveIncidents = publicIncidents(active)
+
+	recent, err := r.d.Store.IncidentsSince(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	days := map[int64]*HistoryDay{}
+	out.UptimeHistory = make([]HistoryDay, 0, historyDays)
+	for d := first; d <= today; d++ {
+		out.UptimeHistory = append(out.UptimeHistory, HistoryDay{Date: dayDate(d), WorstSeverity: "none"})
+	}
+	for i := range out.UptimeHistory {
+		days[first+int64(i)] = &out.UptimeHistory[i]
+	}
+	for _, in := range recent {
+		if h := days[dayIndex(in.CreatedAt, r.d.Location)]; h != nil {
+			h.Incidents++
+			if severityRank[in.Severity] > severityRank[h.WorstSeverity] {
+				h.WorstSeverity = in.Severity
+			}
+		}
+	}
+
+	out.Overall = overall(out.Components, out.ActiveIncidents)
+	return out, nil
+}
+
+func uptimeCells(days []DayUptime, first, today int64) ([]DayCell, *float64) {
+	by := map[int64]DayUptime{}
+	up, total := 0, 0
+	for _, d := range days {
+		by[d.Day] = d
+		up += d.Up
+		total += d.Total
+	}
+	cells := make([]DayCell, 0, historyDays)
+	for d := first; d <= today; d++ {
+		c := DayCell{Date: dayDate(d)}
+		if u, ok := by[d]; ok && u.Total > 0 {
+			p := round(float64(u.Up)/float64(u.Total)*100, 2)
+			c.Percent = &p
+		}
+		cells = append(cells, c)
+	}
+	if total == 0 {
+		return cells, nil
+	}
+	p := round(float64(up)/float64(total)*100, 2)
+	return cells, &p
+}
+
+// overall is the page's banner state (spec 20 §15.3; a component whose
+// monitor is down counts as degradation, all of them down as an outage).
+func overall(comps []PublicComponent, active []Incident) string {
+	for _, in := range active {
+		if in.Severity == "critical" {
+			return "major_outage"
+		}
+	}
+	outages, degraded := 0, false
+	for _, c := range comps {
+		switch c.Status {
+		case "outage":
+			outages++
+			degraded = true
+		case "degraded":
+			degraded = true
+		}
+	}
+	if len(comps) > 0 && outages == len(comps) {
+		return "major_outage"
+	}
+	if degraded || len(active) > 0 {
+		return "degraded"
+	}
+	return "operational"
+}
+
+type publicOut struct{ Body *PublicStatus }
+
+func (r *Room) publicStatusJSON(ctx context.Context, _ *struct{}) (*publicOut, error) {
+	ps, err := r.publicStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &publicOut{Body: ps}, nil
+}
