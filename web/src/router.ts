@@ -1,0 +1,28 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { session, loadMe } from './store'
+import { getToken } from './api'
+
+// Pages are loaded on demand so the first paint carries only the shell.
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', component: () => import('./pages/Login.vue'), meta: { public: true } },
+    { path: '/', component: () => import('./pages/Dashboard.vue') },
+    { path: '/history', component: () => import('./pages/History.vue') },
+    { path: '/agents', component: () => import('./pages/Agents.vue') },
+    { path: '/agents/:host', component: () => import('./pages/AgentDetail.vue'), props: true },
+    { path: '/alerts', component: () => import('./pages/Alerts.vue') },
+    { path: '/monitoring/:tab?', component: () => import('./pages/Monitoring.vue'), props: true },
+    { path: '/settings/:tab?', component: () => import('./pages/Settings.vue'), props: true },
+    { path: '/profile', component: () => import('./pages/Profile.vue') },
+    { path: '/:section(infrastructure|automations|logs|healing|security)/:tab?', component: () => import('./pages/Section.vue'), props: true },
+    { path: '/:pathMatch(.*)*', component: () => import('./pages/NotFound.vue') },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.username && getToken()) await loadMe()
+  if (!session.username) return { path: '/login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  return true
+})
