@@ -249,7 +249,7 @@ func (r *Room) changeOwnPassword(ctx context.Context, in *ownPasswordIn) (*statu
 		return nil, httpx.Unauthorized("Current password is incorrect")
 	}
 	if err := CheckPasswordStrength(in.Body.New, r.d.PwMinLen); err != nil {
-		return nil, httpx.Invalid("%s", err.Error())
+		return nil, err
 	}
 	h, err := HashPassword(in.Body.New)
 	if err != nil {
@@ -427,7 +427,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 			return nil, httpx.Invalid("Invalid username or role")
 		}
 		if err := CheckPasswordStrength(b.Password, r.d.PwMinLen); err != nil {
-			return nil, httpx.Invalid("%s", err.Error())
+			return nil, err
 		}
 		if _, err := r.d.Store.User(ctx, name); err == nil {
 			return nil, httpx.Conflict("User already exists")
@@ -459,7 +459,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		return done, nil
 	case "change_password":
 		if err := CheckPasswordStrength(b.Password, r.d.PwMinLen); err != nil {
-			return nil, httpx.Invalid("%s", err.Error())
+			return nil, err
 		}
 		h, err := HashPassword(b.Password)
 		if err != nil {

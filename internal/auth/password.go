@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/noba-go/noba/internal/httpx"
 )
 
 // Iterations is the PBKDF2-HMAC-SHA256 work factor of new hashes. Stored
@@ -71,10 +73,10 @@ func pbkdf2Equal(pw, salt, wantHex string, iters int) bool {
 const specialChars = "!@#$%^&*()_+-=[]{};':\",./<>?\\|`~"
 
 // CheckPasswordStrength applies the policy of spec 10 §2.2; the first
-// failing rule's message is returned.
+// failing rule's message is returned as a 400.
 func CheckPasswordStrength(pw string, minLen int) error {
 	if len([]rune(pw)) < minLen {
-		return fmt.Errorf("Password must be at least %d characters", minLen)
+		return httpx.Invalid("Password must be at least %d characters", minLen)
 	}
 	hasUpper, hasDigitOrSpecial := false, false
 	for _, r := range pw {
@@ -86,10 +88,10 @@ func CheckPasswordStrength(pw string, minLen int) error {
 		}
 	}
 	if !hasUpper {
-		return fmt.Errorf("Password must contain at least one uppercase letter")
+		return httpx.Invalid("Password must contain at least one uppercase letter")
 	}
 	if !hasDigitOrSpecial {
-		return fmt.Errorf("Password must contain at least one digit or special character")
+		return httpx.Invalid("Password must contain at least one digit or special character")
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ func validateSSHKey(key string) (string, error) {
 	if strings.ContainsAny(key, "\r\n\x00") {
 		return "", httpx.Invalid("SSH key must be a single line")
 	}
-	if !(strings.HasPrefix(key, "ssh-") || strings.HasPrefix(key, "ecdsa-") || strings.HasPrefix(key, "sk-")) {
+	if !strings.HasPrefix(key, "ssh-") && !strings.HasPrefix(key, "ecdsa-") && !strings.HasPrefix(key, "sk-") {
 		return "", httpx.Invalid("Invalid SSH public key")
 	}
 	pk, comment, options, rest, err := ssh.ParseAuthorizedKey([]byte(key))

@@ -131,7 +131,7 @@ func TestRouteRoles(t *testing.T) {
 		want := r.auth
 		if row, ok := tsv[r.method+" "+norm(r.path)]; ok {
 			matched++
-			if row.auth != r.auth && !(row.auth == "SSE" && r.auth == "SSE") {
+			if row.auth != r.auth {
 				t.Errorf("%s %s: registered with auth %q, routes.tsv says %q", r.method, r.path, r.auth, row.auth)
 			}
 			want = row.auth

@@ -192,7 +192,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopJobs()
 	select {
-	case <-jobsDone:
+	case err := <-jobsDone:
+		if err != nil {
+			s.Log.Warn("jobs", "err", err)
+		}
 	case <-shutCtx.Done():
 		s.Log.Warn("jobs did not stop in time")
 	}
