@@ -38,6 +38,7 @@ func (*systemCollector) defaults(p map[string]any) {
 	p["hwGpu"] = "Unknown GPU"
 	p["arch"] = runtime.GOARCH
 	p["cpu_cores"] = 0
+	p["cpu_governor"] = "unknown"
 }
 
 func (c *systemCollector) update(ctx context.Context, h *Host, p map[string]any) error {
@@ -53,6 +54,9 @@ func (c *systemCollector) update(ctx context.Context, h *Host, p map[string]any)
 			p["os"] = name
 		}
 		f.Close()
+	}
+	if g, err := readTrim(h.path("sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")); err == nil && g != "" {
+		p["cpu_governor"] = g
 	}
 	if up, err := readUptime(h.path("proc/uptime")); err == nil {
 		p["uptime"] = UptimeLong(up)

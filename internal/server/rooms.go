@@ -8,6 +8,7 @@ import (
 	"github.com/noba-go/noba/internal/admin"
 	"github.com/noba-go/noba/internal/auth"
 	"github.com/noba-go/noba/internal/monitoring"
+	"github.com/noba-go/noba/internal/stats"
 )
 
 // rooms holds every built room. Each room is wired here, one block each:
@@ -19,6 +20,8 @@ type rooms struct {
 	admin *admin.Room
 
 	monitoring *monitoring.Room
+	// stats (router 1 metrics, operations system views)
+	stats *stats.Room
 }
 
 func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
@@ -46,11 +49,21 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 
 	// Later rooms are wired below, one block each.
 
+	// stats (router 1: live metrics, SSE, history, Prometheus; ops system
+	// views). Agents, Alerts, Plugins and Integrations are nil-safe seams.
+	statsStore, err := stats.NewStore(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	rs.stats = stats.New(stats.Deps{Store: statsStore, Bus: s.Bus, Settings: s.Settings, Source: s.Opts.StatsSource,
+		Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now, Log: s.Log.With("room", "stats")})
+	s.mount(rs.stats)
+
 	// monitoring (router 6). Stats, Alerts, Agents, Metrics, SLA and Backups
 	// are nil-safe seams, wired here as those rooms arrive.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
 	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
-		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now})
+		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats})
 	s.mount(rs.monitoring)
 
 	return rs, nil
