@@ -33,8 +33,13 @@ func (memCollector) update(ctx context.Context, _ *Host, p map[string]any) error
 		"percent": round(pct, 1), "text": mib(used) + " / " + mib(v.Total)}
 	p["memPercent"] = int(math.Round(pct))
 	p["mem_percent"] = round(pct, 1)
-	if s, err := mem.SwapMemoryWithContext(ctx); err == nil {
-		p["swap"] = map[string]any{"total": s.Total, "used": s.Used, "free": s.Free, "percent": round(s.UsedPercent, 1)}
+	// Swap from the same meminfo (gopsutil's SwapMemory asks the live
+	// kernel through sysinfo, which would ignore Root).
+	swPct := 0.0
+	if v.SwapTotal > 0 {
+		swPct = float64(v.SwapTotal-v.SwapFree) / float64(v.SwapTotal) * 100
 	}
+	p["swap"] = map[string]any{"total": v.SwapTotal, "used": v.SwapTotal - v.SwapFree, "free": v.SwapFree,
+		"percent": round(swPct, 1)}
 	return nil
 }

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"os"
 	"os/user"
 	"sort"
 	"strconv"
@@ -47,9 +48,17 @@ func (h *Host) Processes() []Process {
 }
 
 func (c *procCollector) update(ctx context.Context, h *Host, p map[string]any) error {
-	procs, err := process.ProcessesWithContext(ctx)
+	// PIDs come from the root's proc directory (gopsutil's own listing
+	// checks them against the live kernel, which a fixture tree is not).
+	entries, err := os.ReadDir(h.path("proc"))
 	if err != nil {
 		return err
+	}
+	procs := make([]*process.Process, 0, len(entries))
+	for _, e := range entries {
+		if pid, err := strconv.ParseInt(e.Name(), 10, 32); err == nil && e.IsDir() {
+			procs = append(procs, &process.Process{Pid: int32(pid)})
+		}
 	}
 	var total uint64
 	if v, err := mem.VirtualMemoryWithContext(ctx); err == nil {
@@ -86,7 +95,7 @@ func (c *procCollector) update(ctx context.Context, h *Host, p map[string]any) e
 			proc.User = c.username(uids[0])
 		}
 		if io, err := pr.IOCountersWithContext(ctx); err == nil {
-			proc.IOBytes = io.ReadBytes + io.WriteBytes
+			proc.IOBytes = io.DiskReadBytes + io.DiskWriteBytes
 		}
 		list = append(list, proc)
 	}
