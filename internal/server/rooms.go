@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/noba-go/noba/internal/admin"
+	"github.com/noba-go/noba/internal/alerts"
 	"github.com/noba-go/noba/internal/auth"
 	"github.com/noba-go/noba/internal/monitoring"
 	"github.com/noba-go/noba/internal/stats"
@@ -22,6 +23,8 @@ type rooms struct {
 	monitoring *monitoring.Room
 	// stats (router 1 metrics, operations system views)
 	stats *stats.Room
+	// alerts (router 1 alert rules, SLA, history, notifications; router 8 maintenance windows)
+	alerts *alerts.Room
 }
 
 func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
@@ -56,7 +59,13 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 		return nil, err
 	}
 	rs.stats = stats.New(stats.Deps{Store: statsStore, Bus: s.Bus, Settings: s.Settings, Source: s.Opts.StatsSource,
-		Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now, Log: s.Log.With("room", "stats")})
+		Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now, Log: s.Log.With("room", "stats"),
+		Alerts: stats.LazyAlerts(func() stats.AlertSource {
+			if rs.alerts == nil {
+				return nil
+			}
+			return rs.alerts
+		})})
 	s.mount(rs.stats)
 
 	// monitoring (router 6). Stats, Alerts, Agents, Metrics, SLA and Backups
@@ -65,6 +74,16 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
 		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats})
 	s.mount(rs.monitoring)
+
+	// alerts (router 1 alert rules/SLA/history/notifications, router 3
+	// notification test, router 8 maintenance windows). Evaluates every
+	// snapshot the stats room publishes on the bus. Heal is a nil-safe seam
+	// for the healing room; other rooms reach alerts through rs.alerts
+	// (Active, RaiseExternal, ResolveExternal, InMaintenance, AddNotification).
+	rs.alerts = alerts.New(alerts.Deps{Store: alerts.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus, Audit: rs.audit,
+		Log: s.Log.With("room", "alerts"), Now: s.Opts.Now})
+	s.mount(rs.alerts)
+	rs.monitoring.SetAlerter(rs.alerts)
 
 	return rs, nil
 }

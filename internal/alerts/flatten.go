@@ -1,0 +1,165 @@
+package alerts
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxFlat caps the number of metrics one snapshot yields.
+const maxFlat = 20000
+
+// numeric coerces a payload value to a number: numbers, booleans (1/0)
+// and numeric strings once `°C`, `%` and spaces are stripped (§13 F4).
+func numeric(v any) (float64, bool) {
+	switch t := v.(type) {
+	case float64:
+		return t, !math.IsNaN(t) && !math.IsInf(t, 0)
+	case float32:
+		return float64(t), true
+	case int:
+		return float64(t), true
+	case int64:
+		return float64(t), true
+	case int32:
+		return float64(t), true
+	case uint64:
+		return float64(t), true
+	case bool:
+		if t {
+			return 1, true
+		}
+		return 0, true
+	case string:
+		s := strings.TrimSpace(strings.NewReplacer("°C", "", "°F", "", "%", "").Replace(t))
+		if s == "" {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false
+		}
+		return f, true
+	}
+	return 0, false
+}
+
+// Flatten turns a stats snapshot into the metric map conditions read:
+// top-level scalars by name, nested objects as `key.field`, lists of
+// objects as `key[i].field` (to any depth), plus the history-style aliases
+// of §13 F4 (cpu_percent, mem_percent, cpu_temp, gpu_temp, disk_percent =
+// the fullest disk, ping_ms = the slowest radar host, net_rx_bytes,
+// net_tx_bytes).
+func Flatten(snap map[string]any) map[string]float64 {
+	out := make(map[string]float64, 64)
+	flattenInto(out, "", snap, 0)
+	alias := func(name, from string) {
+		if _, ok := out[name]; ok {
+			return
+		}
+		if v, ok := out[from]; ok {
+			out[name] = v
+		}
+	}
+	alias("cpu_percent", "cpuPercent")
+	alias("mem_percent", "memPercent")
+	alias("cpu_temp", "cpuTemp")
+	alias("gpu_temp", "gpuTemp")
+	alias("net_rx_bytes", "netRxRaw")
+	alias("net_tx_bytes", "netTxRaw")
+	maxOf := func(name, list, field string) {
+		if _, ok := out[name]; ok {
+			return
+		}
+		l, _ := snap[list].([]any)
+		best, found := 0.0, false
+		for _, x := range l {
+			m, _ := x.(map[string]any)
+			if v, ok := numeric(m[field]); ok && (!found || v > best) {
+				best, found = v, true
+			}
+		}
+		if found {
+			out[name] = best
+		}
+	}
+	maxOf("disk_percent", "disks", "percent")
+	maxOf("ping_ms", "radar", "ms")
+	return out
+}
+
+func flattenInto(out map[string]float64, prefix string, v any, depth int) {
+	if len(out) >= maxFlat || depth > 6 {
+		return
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if !validKey(k) {
+				continue
+			}
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			flattenInto(out, name, x, depth+1)
+		}
+	case []any:
+		if prefix == "" {
+			return
+		}
+		for i, x := range t {
+			if _, isMap := x.(map[string]any); !isMap {
+				continue // lists of scalars (cpuHistory...) are series, not metrics
+			}
+			flattenInto(out, prefix+"["+strconv.Itoa(i)+"]", x, depth+1)
+		}
+	default:
+		if prefix == "" {
+			return
+		}
+		if f, ok := numeric(v); ok {
+			out[prefix] = f
+		}
+	}
+}
+
+// validKey keeps keys a condition can name.
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// agentPrefix names an agent's metrics: agent_<host>, the host reduced to
+// letters, digits and underscores.
+func agentPrefix(host string) string {
+	var b strings.Builder
+	b.WriteString("agent_")
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+func sortedKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
