@@ -229,6 +229,9 @@ func (f Fit) At(t float64) float64 { return f.Slope*t + f.Intercept }
 func isoUTC(t float64) string {
 	sec := math.Floor(t)
 	us := int64(math.Round((t - sec) * 1e6))
+	if us >= 1e6 {
+		sec, us = sec+1, 0
+	}
 	tm := time.Unix(int64(sec), us*1000).UTC()
 	if us == 0 {
 		return tm.Format("2006-01-02T15:04:05") + "+00:00"

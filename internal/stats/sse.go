@@ -24,9 +24,6 @@ func (r *Room) handleStats(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// keepAlive is the comment period of the stream (spec 10 §7.6).
-const keepAlive = 15 * time.Second
-
 // writeTimeout bounds one event write to a slow client.
 const writeTimeout = 10 * time.Second
 
@@ -72,7 +69,7 @@ func (r *Room) handleStream(w http.ResponseWriter, req *http.Request) {
 	}
 	stale := time.NewTimer(resend)
 	defer stale.Stop()
-	ping := time.NewTicker(keepAlive)
+	ping := time.NewTicker(r.keepAlive)
 	defer ping.Stop()
 	for {
 		select {

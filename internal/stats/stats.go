@@ -99,6 +99,8 @@ type Room struct {
 	procHist []map[string]any
 
 	prom *promExporter
+	// keepAlive is the SSE comment period (15 s; tests shorten it).
+	keepAlive time.Duration
 }
 
 // frame is one published snapshot, encoded once for every client. next
@@ -124,7 +126,8 @@ func New(d Deps) *Room {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	r := &Room{d: d, log: d.Log, interval: d.Interval, now: d.Now, cur: &frame{next: make(chan struct{})}}
+	r := &Room{d: d, log: d.Log, interval: d.Interval, now: d.Now, cur: &frame{next: make(chan struct{})},
+		keepAlive: 15 * time.Second}
 	r.source = d.Source
 	if r.source == nil {
 		r.host = collect.NewHost(collect.HostOptions{Log: d.Log})
