@@ -36,7 +36,7 @@ const (
 )
 
 // Result is the outcome of one check.
-type Result struct {
+type CheckResult struct {
 	Status         string `json:"last_status"`
 	ResponseMS     int64  `json:"last_response_ms"`
 	StatusCode     int    `json:"status_code"`
@@ -71,7 +71,7 @@ func NewChecker(listenPort string) *Checker {
 const userAgent = "NOBA-Server/1.0"
 
 // Check runs one check of m, bounded by its timeout.
-func (c *Checker) Check(ctx context.Context, m Monitor) Result {
+func (c *Checker) Check(ctx context.Context, m EndpointMonitor) CheckResult {
 	timeout := time.Duration(m.Timeout) * time.Second
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -116,13 +116,13 @@ func (c *Checker) selfReference(u *url.URL) bool {
 	return port == c.listenPort && c.selfHosts[strings.ToLower(u.Hostname())]
 }
 
-func (c *Checker) checkHTTP(ctx context.Context, m Monitor) Result {
+func (c *Checker) checkHTTP(ctx context.Context, m EndpointMonitor) CheckResult {
 	u, err := url.Parse(m.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Result{Status: StatusDown, Error: "invalid URL"}
+		return CheckResult{Status: StatusDown, Error: "invalid URL"}
 	}
 	if c.selfReference(u) {
-		return Result{Status: StatusSkipped, Error: "Self-referential: " + u.Host + " is this NOBA server"}
+		return CheckResult{Status: StatusSkipped, Error: "Self-referential: " + u.Host + " is this NOBA server"}
 	}
 	tr := &http.Transport{
 		Proxy:               nil,
@@ -148,11 +148,11 @@ func (c *Checker) checkHTTP(ctx context.Context, m Monitor) Result {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, m.URL, nil)
 	if err != nil {
-		return Result{Status: StatusDown, Error: "invalid URL"}
+		return CheckResult{Status: StatusDown, Error: "invalid URL"}
 	}
 	req.Header.Set("User-Agent", userAgent)
 	start := time.Now()
-	res := Result{}
+	res := CheckResult{}
 	resp, err := client.Do(req)
 	if err != nil {
 		res.Error = cleanErr(err)
@@ -243,20 +243,20 @@ func tcpTarget(raw string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func (c *Checker) checkTCP(ctx context.Context, m Monitor) Result {
+func (c *Checker) checkTCP(ctx context.Context, m EndpointMonitor) CheckResult {
 	addr, err := tcpTarget(m.URL)
 	if err != nil {
-		return Result{Status: StatusDown, Error: err.Error()}
+		return CheckResult{Status: StatusDown, Error: err.Error()}
 	}
 	start := time.Now()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	ms := elapsedMS(start)
 	if err != nil {
-		return Result{Status: StatusDown, ResponseMS: ms, Error: "connect " + addr + ": " + shortNetErr(err)}
+		return CheckResult{Status: StatusDown, ResponseMS: ms, Error: "connect " + addr + ": " + shortNetErr(err)}
 	}
 	conn.Close()
-	return Result{Status: StatusUp, ResponseMS: ms}
+	return CheckResult{Status: StatusUp, ResponseMS: ms}
 }
 
 func shortNetErr(err error) string {
@@ -279,11 +279,11 @@ func pingTarget(raw string) string {
 	return strings.TrimSuffix(s, "/")
 }
 
-func (c *Checker) checkPing(ctx context.Context, m Monitor, timeout time.Duration) Result {
+func (c *Checker) checkPing(ctx context.Context, m EndpointMonitor, timeout time.Duration) CheckResult {
 	host := pingTarget(m.URL)
 	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
 	if err != nil || len(ips) == 0 {
-		return Result{Status: StatusDown, Error: "resolve " + host + ": " + cleanErr(err)}
+		return CheckResult{Status: StatusDown, Error: "resolve " + host + ": " + cleanErr(err)}
 	}
 	var ip net.IP
 	for _, a := range ips {
@@ -293,7 +293,7 @@ func (c *Checker) checkPing(ctx context.Context, m Monitor, timeout time.Duratio
 		}
 	}
 	if ip == nil {
-		return Result{Status: StatusSkipped, Error: "ICMP check supports IPv4 targets only"}
+		return CheckResult{Status: StatusSkipped, Error: "ICMP check supports IPv4 targets only"}
 	}
 	start := time.Now()
 	method, err := icmpEcho(ctx, ip)
@@ -304,17 +304,17 @@ func (c *Checker) checkPing(ctx context.Context, m Monitor, timeout time.Duratio
 			out, perr := cmd.CombinedOutput()
 			ms := elapsedMS(start)
 			if perr != nil {
-				return Result{Status: StatusDown, ResponseMS: ms, Method: "ping-binary", Error: "no reply from " + ip.String() + ": " + strings.TrimSpace(lastLine(string(out)))}
+				return CheckResult{Status: StatusDown, ResponseMS: ms, Method: "ping-binary", Error: "no reply from " + ip.String() + ": " + strings.TrimSpace(lastLine(string(out)))}
 			}
-			return Result{Status: StatusUp, ResponseMS: ms, Method: "ping-binary"}
+			return CheckResult{Status: StatusUp, ResponseMS: ms, Method: "ping-binary"}
 		}
-		return Result{Status: StatusSkipped, Error: "ICMP unavailable: unprivileged ping sockets are not permitted (sysctl net.ipv4.ping_group_range), no raw-socket privilege, and no ping binary"}
+		return CheckResult{Status: StatusSkipped, Error: "ICMP unavailable: unprivileged ping sockets are not permitted (sysctl net.ipv4.ping_group_range), no raw-socket privilege, and no ping binary"}
 	}
 	ms := elapsedMS(start)
 	if err != nil {
-		return Result{Status: StatusDown, ResponseMS: ms, Method: method, Error: "no reply from " + ip.String() + ": " + cleanErr(err)}
+		return CheckResult{Status: StatusDown, ResponseMS: ms, Method: method, Error: "no reply from " + ip.String() + ": " + cleanErr(err)}
 	}
-	return Result{Status: StatusUp, ResponseMS: ms, Method: method}
+	return CheckResult{Status: StatusUp, ResponseMS: ms, Method: method}
 }
 
 func lastLine(s string) string {
@@ -330,7 +330,7 @@ func dnsTarget(raw string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(raw, "dns://"), "/")
 }
 
-func (c *Checker) checkDNS(ctx context.Context, m Monitor) Result {
+func (c *Checker) checkDNS(ctx context.Context, m EndpointMonitor) CheckResult {
 	name := dnsTarget(m.URL)
 	res := &net.Resolver{PreferGo: true}
 	if m.DNSServer != "" {
@@ -382,18 +382,18 @@ func (c *Checker) checkDNS(ctx context.Context, m Monitor) Result {
 	}
 	ms := elapsedMS(start)
 	if err != nil {
-		return Result{Status: StatusDown, ResponseMS: ms, Error: "lookup " + name + ": " + cleanErr(err)}
+		return CheckResult{Status: StatusDown, ResponseMS: ms, Error: "lookup " + name + ": " + cleanErr(err)}
 	}
 	if len(answers) == 0 {
-		return Result{Status: StatusDown, ResponseMS: ms, Error: "lookup " + name + ": no records"}
+		return CheckResult{Status: StatusDown, ResponseMS: ms, Error: "lookup " + name + ": no records"}
 	}
 	if m.Keyword != "" {
 		for _, a := range answers {
 			if strings.Contains(a, m.Keyword) {
-				return Result{Status: StatusUp, ResponseMS: ms}
+				return CheckResult{Status: StatusUp, ResponseMS: ms}
 			}
 		}
-		return Result{Status: StatusDown, ResponseMS: ms, Error: fmt.Sprintf("expected %q not in answers %s", m.Keyword, strings.Join(answers, ", "))}
+		return CheckResult{Status: StatusDown, ResponseMS: ms, Error: fmt.Sprintf("expected %q not in answers %s", m.Keyword, strings.Join(answers, ", "))}
 	}
-	return Result{Status: StatusUp, ResponseMS: ms}
+	return CheckResult{Status: StatusUp, ResponseMS: ms}
 }

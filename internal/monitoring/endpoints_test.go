@@ -101,10 +101,15 @@ func TestEndpoints(t *testing.T) {
 		if st, _ := env.Do(http.MethodPost, fmt.Sprintf("/api/endpoints/%d/check", id), viewer, nil); st != http.StatusForbidden {
 			t.Errorf("viewer check: %d, want 403", st)
 		}
-		// Without an agent transport an agent-assigned check is skipped, clearly.
+		// An agent-assigned check of an agent that is not connected fails at
+		// once (skipped when no agents room is wired at all).
 		res := checkNow(t, env, id)
-		if res.Status != monitoring.StatusSkipped || !strings.Contains(res.Error, "Agent-dispatched checks are unavailable") {
-			t.Errorf("agent check without agents room: %+v", res)
+		if !(res.Status == monitoring.StatusDown && res.Error == "Agent pve1 is offline") &&
+			!(res.Status == monitoring.StatusSkipped && strings.Contains(res.Error, "Agent-dispatched checks are unavailable")) {
+			t.Errorf("agent check of an offline agent: %+v", res)
+		}
+		if h := monitors(t, env, viewer)["renamed"].History; len(h) != 0 && res.Status == monitoring.StatusDown {
+			t.Errorf("offline agent left a history row: %+v", h)
 		}
 		if st, _ := env.Do(http.MethodDelete, fmt.Sprintf("/api/endpoints/%d", id), admin, nil); st != http.StatusOK {
 			t.Fatalf("DELETE: %d", st)
@@ -412,7 +417,7 @@ func assertAlert(t *testing.T, env *servertest.Env, key string, open bool) {
 		t.Fatalf("alert-history: %v %s", err, b)
 	}
 	for _, r := range rows {
-		if r["rule_id"] == key {
+		if r["rule_id"] == monitoring.AlertSource+":"+key {
 			isOpen := r["resolved_at"] == nil || r["resolved_at"] == float64(0)
 			if isOpen != open {
 				t.Fatalf("alert %s open=%v, want %v: %v", key, isOpen, open, r)

@@ -51,7 +51,7 @@ type listEndpointsIn struct {
 	History string `query:"history" doc:"include the newest N check results per monitor (0-100)"`
 }
 
-type listEndpointsOut struct{ Body []Monitor }
+type listEndpointsOut struct{ Body []EndpointMonitor }
 
 func (r *Room) listEndpoints(ctx context.Context, in *listEndpointsIn) (*listEndpointsOut, error) {
 	hist, err := httpx.IntParam("history", in.History, 0, 0, 100)
@@ -74,7 +74,7 @@ func (r *Room) listEndpoints(ctx context.Context, in *listEndpointsIn) (*listEnd
 
 // monitorsWithStats lists monitors with their 30-day uptime, average
 // latency and latest state changes.
-func (r *Room) monitorsWithStats(ctx context.Context) ([]Monitor, error) {
+func (r *Room) monitorsWithStats(ctx context.Context) ([]EndpointMonitor, error) {
 	ms, err := r.d.Store.ListMonitors(ctx)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (r *Room) monitorsWithStats(ctx context.Context) ([]Monitor, error) {
 		ms[i].UptimePercent, ms[i].AvgResponseMS = st.Uptime, st.AvgMS
 		ms[i].Events = events[ms[i].ID]
 		if ms[i].Events == nil {
-			ms[i].Events = []Event{}
+			ms[i].Events = []EndpointEvent{}
 		}
 	}
 	return ms, nil
@@ -103,7 +103,7 @@ type bodyIn struct {
 }
 
 func (r *Room) createEndpoint(ctx context.Context, in *bodyIn) (*idOut, error) {
-	m := Monitor{Type: "", Method: "GET", ExpectedStatus: 200, CheckInterval: 300, Timeout: 10, NotifyCertDays: 14,
+	m := EndpointMonitor{Type: "", Method: "GET", ExpectedStatus: 200, CheckInterval: 300, Timeout: 10, NotifyCertDays: 14,
 		Enabled: true, VerifyTLS: true, CreatedAt: r.d.Now().Unix()}
 	if in.Body == nil {
 		return nil, httpx.Invalid("Name and URL are required")
@@ -187,7 +187,7 @@ func (r *Room) deleteEndpoint(ctx context.Context, in *monitorIDIn) (*okOut, err
 	return ok(), nil
 }
 
-type checkOut struct{ Body Result }
+type checkOut struct{ Body CheckResult }
 
 func (r *Room) checkEndpoint(ctx context.Context, in *monitorIDIn) (*checkOut, error) {
 	id, err := parseID("monitor_id", in.MonitorID)

@@ -25,7 +25,7 @@ func oneOf(s string, set []string) bool {
 }
 
 // applyComponent applies the recognised fields of body to c.
-func (r *Room) applyComponent(ctx context.Context, body map[string]any, c *Component) ([]string, error) {
+func (r *Room) applyComponent(ctx context.Context, body map[string]any, c *StatusComponent) ([]string, error) {
 	var set []string
 	if v, ok := body["name"]; ok {
 		s, _ := strField(v)
@@ -97,7 +97,7 @@ func (r *Room) applyComponent(ctx context.Context, body map[string]any, c *Compo
 }
 
 func (r *Room) createComponent(ctx context.Context, in *bodyIn) (*idOut, error) {
-	c := Component{GroupName: "Default", Enabled: true}
+	c := StatusComponent{GroupName: "Default", Enabled: true}
 	if in.Body == nil {
 		return nil, httpx.Invalid("name is required")
 	}
@@ -125,7 +125,7 @@ func (r *Room) updateComponent(ctx context.Context, in *componentIn) (*okOut, er
 	if err != nil {
 		return nil, err
 	}
-	var c Component
+	var c StatusComponent
 	set, err := r.applyComponent(ctx, in.Body, &c)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func (r *Room) deleteComponent(ctx context.Context, in *compIDIn) (*okOut, error
 
 type componentsOut struct {
 	Body struct {
-		Components []Component `json:"components"`
+		Components []StatusComponent `json:"components"`
 	}
 }
 
@@ -208,7 +208,7 @@ func (r *Room) createIncident(ctx context.Context, in *bodyIn) (*idOut, error) {
 	}
 	assigned, _ := strField(body["assigned_to"])
 	user := authz.Must(ctx).Username
-	id, err := r.d.Store.CreateIncident(ctx, Incident{Title: title, Severity: sev, Status: "investigating",
+	id, err := r.d.Store.CreateIncident(ctx, StatusIncident{Title: title, Severity: sev, Status: "investigating",
 		CreatedAt: r.d.Now().Unix(), CreatedBy: user, AssignedTo: assigned}, msg)
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func (r *Room) updateIncident(ctx context.Context, in *incidentIn) (*idOut, erro
 		// Go: an update with status resolved resolves the incident (spec 20 §19.19).
 		resolvedAt = &now
 	}
-	uid, err := r.d.Store.AddUpdate(ctx, id, Update{Message: msg, Status: st, CreatedAt: now, CreatedBy: authz.Must(ctx).Username}, resolvedAt)
+	uid, err := r.d.Store.AddUpdate(ctx, id, StatusUpdate{Message: msg, Status: st, CreatedAt: now, CreatedBy: authz.Must(ctx).Username}, resolvedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (r *Room) resolveIncident(ctx context.Context, in *incidentIDIn) (*okOut, e
 }
 
 // publicIncidents strips usernames (spec 20 §19.7).
-func publicIncidents(ins []Incident) []Incident {
+func publicIncidents(ins []StatusIncident) []StatusIncident {
 	for i := range ins {
 		ins[i].CreatedBy, ins[i].AssignedTo = "", ""
 		for j := range ins[i].Updates {
@@ -287,7 +287,7 @@ func publicIncidents(ins []Incident) []Incident {
 
 type incidentsOut struct {
 	Body struct {
-		Incidents []Incident `json:"incidents"`
+		Incidents []StatusIncident `json:"incidents"`
 	}
 }
 
@@ -303,7 +303,7 @@ func (r *Room) publicIncidentList(ctx context.Context, _ *struct{}) (*incidentsO
 
 // componentStatus resolves a component's status (spec 20 §15.3, with
 // monitor links and "service:<name>" keys for monitored services).
-func componentStatus(c Component, snap map[string]any, monitors map[int64]Monitor) string {
+func componentStatus(c StatusComponent, snap map[string]any, monitors map[int64]EndpointMonitor) string {
 	if c.MonitorID != nil {
 		m, ok := monitors[*c.MonitorID]
 		if !ok || !m.Enabled || m.LastStatus == nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // UptimeItem is one row of /api/uptime.
-type UptimeItem struct {
+type UptimeEntry struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
 	Status        string   `json:"status"`
@@ -62,8 +62,8 @@ func num(v any) (float64, bool) {
 }
 
 // uptimeItems builds /api/uptime from the snapshot and the monitors.
-func uptimeItems(snap map[string]any, monitors []Monitor) []UptimeItem {
-	items := []UptimeItem{}
+func uptimeItems(snap map[string]any, monitors []EndpointMonitor) []UptimeEntry {
+	items := []UptimeEntry{}
 	svcs, _ := snap["services"].([]any)
 	for _, s := range svcs {
 		sm, _ := s.(map[string]any)
@@ -75,7 +75,7 @@ func uptimeItems(snap map[string]any, monitors []Monitor) []UptimeItem {
 		if s, _ := sm["status"].(string); s == "active" {
 			st = "up"
 		}
-		items = append(items, UptimeItem{Name: name, Type: "service", Status: st})
+		items = append(items, UptimeEntry{Name: name, Type: "service", Status: st})
 	}
 	for _, il := range integrationLabels {
 		v, ok := snap[il.key]
@@ -87,7 +87,7 @@ func uptimeItems(snap map[string]any, monitors []Monitor) []UptimeItem {
 			s, _ := m["status"].(string)
 			up = s == "online"
 		}
-		items = append(items, UptimeItem{Name: il.label, Type: "integration", Status: upDown(up)})
+		items = append(items, UptimeEntry{Name: il.label, Type: "integration", Status: upDown(up)})
 	}
 	radar, _ := snap["radar"].([]any)
 	for _, h := range radar {
@@ -97,7 +97,7 @@ func uptimeItems(snap map[string]any, monitors []Monitor) []UptimeItem {
 			continue
 		}
 		s, _ := hm["status"].(string)
-		it := UptimeItem{Name: ip, Type: "host", Status: upDown(s == "Up")}
+		it := UptimeEntry{Name: ip, Type: "host", Status: upDown(s == "Up")}
 		if ms, ok := num(hm["ms"]); ok {
 			it.MS = &ms
 		}
@@ -107,7 +107,7 @@ func uptimeItems(snap map[string]any, monitors []Monitor) []UptimeItem {
 		if !m.Enabled || m.LastStatus == nil || *m.LastStatus == StatusSkipped {
 			continue
 		}
-		it := UptimeItem{Name: m.Name, Type: "endpoint", Status: *m.LastStatus, UptimePercent: m.UptimePercent}
+		it := UptimeEntry{Name: m.Name, Type: "endpoint", Status: *m.LastStatus, UptimePercent: m.UptimePercent}
 		if m.LastResponseMS != nil {
 			ms := float64(*m.LastResponseMS)
 			it.MS = &ms
@@ -126,8 +126,8 @@ func upDown(up bool) string {
 
 type uptimeOut struct {
 	Body struct {
-		Items   []UptimeItem `json:"items"`
-		Percent float64      `json:"percent"`
+		Items   []UptimeEntry `json:"items"`
+		Percent float64       `json:"percent"`
 	}
 }
 
@@ -152,7 +152,7 @@ func (r *Room) uptime(ctx context.Context, _ *struct{}) (*uptimeOut, error) {
 }
 
 // Category is one health-score category.
-type Category struct {
+type HealthCategory struct {
 	Score           *float64 `json:"score"`
 	Max             int      `json:"max"`
 	Status          string   `json:"status"`
@@ -162,21 +162,21 @@ type Category struct {
 
 // HealthScore is the body of /api/health-score.
 type HealthScore struct {
-	Score             *int                `json:"score"`
-	TotalRaw          float64             `json:"total_raw"`
-	MaxRaw            int                 `json:"max_raw"`
-	ScoredCategories  int                 `json:"scored_categories"`
-	UnknownCategories int                 `json:"unknown_categories"`
-	Grade             string              `json:"grade"`
-	Categories        map[string]Category `json:"categories"`
-	Timestamp         int64               `json:"timestamp"`
+	Score             *int                      `json:"score"`
+	TotalRaw          float64                   `json:"total_raw"`
+	MaxRaw            int                       `json:"max_raw"`
+	ScoredCategories  int                       `json:"scored_categories"`
+	UnknownCategories int                       `json:"unknown_categories"`
+	Grade             string                    `json:"grade"`
+	Categories        map[string]HealthCategory `json:"categories"`
+	Timestamp         int64                     `json:"timestamp"`
 }
 
-func unknown(detail string) Category {
-	return Category{Max: 10, Status: "unknown", Detail: detail, Recommendations: []string{}}
+func unknown(detail string) HealthCategory {
+	return HealthCategory{Max: 10, Status: "unknown", Detail: detail, Recommendations: []string{}}
 }
 
-func scored(score float64, detail string, recs []string) Category {
+func scored(score float64, detail string, recs []string) HealthCategory {
 	score = round(math.Max(0, math.Min(10, score)), 1)
 	st := "critical"
 	switch {
@@ -191,13 +191,13 @@ func scored(score float64, detail string, recs []string) Category {
 	if recs == nil {
 		recs = []string{}
 	}
-	return Category{Score: &score, Max: 10, Status: st, Detail: detail, Recommendations: recs}
+	return HealthCategory{Score: &score, Max: 10, Status: st, Detail: detail, Recommendations: recs}
 }
 
 // healthInputs are what the score is computed from.
 type healthInputs struct {
 	snap       map[string]any
-	monitors   []Monitor
+	monitors   []EndpointMonitor
 	sla        map[string]float64
 	lastBackup *time.Time
 	now        time.Time
@@ -216,7 +216,7 @@ func agentsOf(snap map[string]any) []map[string]any {
 
 // computeHealth implements spec 20 §15.2.
 func computeHealth(in healthInputs) HealthScore {
-	cats := map[string]Category{}
+	cats := map[string]HealthCategory{}
 
 	agents := agentsOf(in.snap)
 	if len(agents) == 0 {

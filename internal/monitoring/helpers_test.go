@@ -155,13 +155,13 @@ func runJob(t *testing.T, env *servertest.Env, name string) {
 }
 
 // monitors lists the monitors by name.
-func monitors(t *testing.T, env *servertest.Env, tok string) map[string]monitoring.Monitor {
+func monitors(t *testing.T, env *servertest.Env, tok string) map[string]monitoring.EndpointMonitor {
 	t.Helper()
-	var list []monitoring.Monitor
+	var list []monitoring.EndpointMonitor
 	if st := env.JSON(http.MethodGet, "/api/endpoints?history=20", tok, nil, &list); st != http.StatusOK {
 		t.Fatalf("list endpoints: %d", st)
 	}
-	out := map[string]monitoring.Monitor{}
+	out := map[string]monitoring.EndpointMonitor{}
 	for _, m := range list {
 		out[m.Name] = m
 	}
@@ -184,9 +184,9 @@ func createMonitor(t *testing.T, env *servertest.Env, body map[string]any) int64
 	return out.ID
 }
 
-func checkNow(t *testing.T, env *servertest.Env, id int64) monitoring.Result {
+func checkNow(t *testing.T, env *servertest.Env, id int64) monitoring.CheckResult {
 	t.Helper()
-	var res monitoring.Result
+	var res monitoring.CheckResult
 	st, b := env.Do(http.MethodPost, fmt.Sprintf("/api/endpoints/%d/check", id), env.Token("operator"), nil)
 	if st != http.StatusOK {
 		t.Fatalf("check %d: %d %s", id, st, b)
@@ -197,7 +197,7 @@ func checkNow(t *testing.T, env *servertest.Env, id int64) monitoring.Result {
 	return res
 }
 
-func eventKinds(m monitoring.Monitor) []string {
+func eventKinds(m monitoring.EndpointMonitor) []string {
 	var k []string
 	for _, e := range m.Events {
 		k = append(k, e.Kind+"/"+e.Severity)

@@ -2,7 +2,9 @@ package monitoring
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -125,4 +127,49 @@ func (r *Room) latest() map[string]any {
 		return nil
 	}
 	return r.d.Stats.Latest()
+}
+
+// ErrNoAgentTransport is returned by an AgentChecker that has no agents
+// room behind it; such checks are reported as skipped.
+var ErrNoAgentTransport = errors.New("no agent transport")
+
+// AgentCheckFunc adapts a function to an AgentChecker. A nil result with a
+// nil error means the agent did not answer in time.
+type AgentCheckFunc func(ctx context.Context, hostname, url, method string, timeout time.Duration) (map[string]any, error)
+
+// EndpointCheck implements AgentChecker.
+func (f AgentCheckFunc) EndpointCheck(ctx context.Context, hostname, url, method string, timeout time.Duration) (map[string]any, error) {
+	return f(ctx, hostname, url, method, timeout)
+}
+
+// SLAFunc adapts a function to an SLASource.
+type SLAFunc func(ctx context.Context, rows, windowHours int) (map[string]float64, error)
+
+// RecentSLA implements SLASource.
+func (f SLAFunc) RecentSLA(ctx context.Context, rows, windowHours int) (map[string]float64, error) {
+	return f(ctx, rows, windowHours)
+}
+
+// ErrAgentOffline is returned by an AgentChecker whose agent is not online.
+var ErrAgentOffline = errors.New("agent offline")
+
+// AgentRunner adapts an agents room's Run (send a command to a host and
+// wait for its result; nil result on timeout) to an AgentChecker that sends
+// endpoint_check; online (may be nil) lists the connected agents, so that a
+// check of an offline agent fails at once. A nil run gives ErrNoAgentTransport.
+func AgentRunner(run func(ctx context.Context, host, cmd string, params map[string]any, by string, timeout time.Duration) (map[string]any, error),
+	online func() []string) AgentChecker {
+	return AgentCheckFunc(func(ctx context.Context, host, url, method string, timeout time.Duration) (map[string]any, error) {
+		if run == nil {
+			return nil, ErrNoAgentTransport
+		}
+		if online != nil && !slices.Contains(online(), host) {
+			return nil, ErrAgentOffline
+		}
+		if method != "HEAD" {
+			method = "GET"
+		}
+		secs := max(1, min(30, int(timeout/time.Second)))
+		return run(ctx, host, "endpoint_check", map[string]any{"url": url, "method": method, "timeout": secs}, "scheduler", timeout+5*time.Second)
+	})
 }

@@ -3,7 +3,7 @@ package monitoring
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed" // the status page template and stylesheet
+	"embed"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -12,15 +12,14 @@ import (
 	"time"
 )
 
-//go:embed assets/status.css
-var statusCSS []byte
+//go:embed assets/status.css assets/favicon.svg
+var assets embed.FS
 
 //go:embed assets/status.html
 var statusHTML string
 
 var (
 	statusTmpl = template.Must(template.New("status").Parse(statusHTML))
-	cssETag    = func() string { s := sha256.Sum256(statusCSS); return `"` + hex.EncodeToString(s[:8]) + `"` }()
 )
 
 var banners = map[string]string{
@@ -74,7 +73,7 @@ func uptimeClass(p *float64) string {
 	return "u-low"
 }
 
-func (r *Room) pageIncident(in Incident) pageIncident {
+func (r *Room) pageIncident(in StatusIncident) pageIncident {
 	f := func(ts int64) string { return time.Unix(ts, 0).In(r.d.Location).Format("Jan 2, 2006 15:04 MST") }
 	pi := pageIncident{Title: in.Title, Severity: in.Severity, StatusLabel: statusLabels[in.Status], Created: f(in.CreatedAt)}
 	if in.ResolvedAt != nil {
@@ -129,7 +128,7 @@ func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
 	}
 	for _, in := range all {
 		if in.ResolvedAt != nil && len(pd.Resolved) < 10 {
-			pd.Resolved = append(pd.Resolved, r.pageIncident(publicIncidents([]Incident{in})[0]))
+			pd.Resolved = append(pd.Resolved, r.pageIncident(publicIncidents([]StatusIncident{in})[0]))
 		}
 	}
 	for _, h := range ps.UptimeHistory {
@@ -151,11 +150,29 @@ func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// statusCSSHandler serves the page's stylesheet from the binary.
-func statusCSSHandler(w http.ResponseWriter, req *http.Request) {
+// assetTypes are the files under /status/assets/ and their types.
+var assetTypes = map[string]string{
+	"status.css":  "text/css; charset=utf-8",
+	"favicon.svg": "image/svg+xml",
+}
+
+// statusAsset serves the page's stylesheet and icon from the binary.
+func statusAsset(w http.ResponseWriter, req *http.Request) {
+	name := req.PathValue("file")
+	ct, ok := assetTypes[name]
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	b, err := assets.ReadFile("assets/" + name)
+	if err != nil {
+		http.NotFound(w, req)
+		return
+	}
+	sum := sha256.Sum256(b)
 	h := w.Header()
-	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Content-Type", ct)
 	h.Set("Cache-Control", "public, max-age=3600")
-	h.Set("ETag", cssETag)
-	http.ServeContent(w, req, "status.css", time.Time{}, bytes.NewReader(statusCSS))
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+	http.ServeContent(w, req, name, time.Time{}, bytes.NewReader(b))
 }

@@ -12,7 +12,7 @@ func (r *Room) Routes(rt *httpx.Router) {
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/uptime", authz.Read, "Uptime stats for all services"), r.uptime)
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/health-score", authz.Read, "Infrastructure health score (0-100)"), r.healthScore)
 	rt.Handle(httpx.Op(http.MethodGet, "/status", authz.Public, "Public status page (HTML)"), http.HandlerFunc(r.statusPage))
-	rt.Mux.HandleFunc("GET /status/assets/status.css", statusCSSHandler)
+	rt.Mux.HandleFunc("GET /status/assets/{file}", statusAsset)
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/status/public", authz.Public, "Public status data (JSON)"), r.publicStatusJSON)
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/status/incidents", authz.Public, "Public incident list with updates"), r.publicIncidentList)
 	httpx.Register(rt, httpx.Op(http.MethodPost, "/api/status/components", authz.Admin, "Create status page component"), r.createComponent)

@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -20,12 +21,12 @@ type alertAction struct {
 
 // RunCheck checks monitor id once, stores the result, and raises or
 // resolves alerts on state changes. Checks of one monitor never overlap.
-func (r *Room) RunCheck(ctx context.Context, id int64) (Result, Monitor, error) {
+func (r *Room) RunCheck(ctx context.Context, id int64) (CheckResult, EndpointMonitor, error) {
 	unlock := r.lock(id)
 	defer unlock()
 	m, err := r.d.Store.GetMonitor(ctx, id)
 	if err != nil {
-		return Result{}, m, err
+		return CheckResult{}, m, err
 	}
 	res, noHistory := r.check(ctx, m)
 	now := r.d.Now().Unix()
@@ -33,7 +34,7 @@ func (r *Room) RunCheck(ctx context.Context, id int64) (Result, Monitor, error) 
 		CertAlertedAt: m.certAlertedAt, DownAlerted: m.downAlerted}
 	var actions []alertAction
 	event := func(kind, sev, msg string) {
-		sv.Events = append(sv.Events, Event{Timestamp: now, Kind: kind, Severity: sev, Message: msg})
+		sv.Events = append(sv.Events, EndpointEvent{Timestamp: now, Kind: kind, Severity: sev, Message: msg})
 	}
 
 	downKey := "endpoint_down:" + m.Name
@@ -106,22 +107,31 @@ func (r *Room) RunCheck(ctx context.Context, id int64) (Result, Monitor, error) 
 
 // check runs the check itself: on the assigned agent, or from the server.
 // noHistory is set when the agent never answered (spec 20 §15.5 step 1).
-func (r *Room) check(ctx context.Context, m Monitor) (Result, bool) {
+func (r *Room) check(ctx context.Context, m EndpointMonitor) (CheckResult, bool) {
 	if m.AgentHostname == nil || *m.AgentHostname == "" {
 		return r.checker.Check(ctx, m), false
 	}
 	if r.d.Agents == nil {
-		return Result{Status: StatusSkipped, Error: "Agent-dispatched checks are unavailable: no agent transport is wired"}, false
+		return CheckResult{Status: StatusSkipped, Error: "Agent-dispatched checks are unavailable: no agent transport is wired"}, false
 	}
 	timeout := time.Duration(m.Timeout) * time.Second
 	c, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
 	start := time.Now()
-	out, err := r.d.Agents.EndpointCheck(c, *m.AgentHostname, m.URL, m.Method, timeout)
-	if err != nil {
-		return Result{Status: StatusDown, ResponseMS: elapsedMS(start), Error: "Agent did not respond in time"}, true
+	out, err := r.d.Agents.EndpointCheck(c, *m.AgentHostname, m.URL, m.Method, min(timeout, 30*time.Second))
+	if errors.Is(err, ErrNoAgentTransport) {
+		return CheckResult{Status: StatusSkipped, Error: "Agent-dispatched checks are unavailable: no agent transport is wired"}, false
 	}
-	res := Result{StatusCode: toInt(out["status_code"]), ResponseMS: int64(toInt(out["response_ms"]))}
+	if errors.Is(err, ErrAgentOffline) {
+		return CheckResult{Status: StatusDown, Error: "Agent " + *m.AgentHostname + " is offline"}, true
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return CheckResult{Status: StatusDown, ResponseMS: elapsedMS(start), Error: "Agent check failed: " + err.Error()}, false
+	}
+	if err != nil || out == nil {
+		return CheckResult{Status: StatusDown, ResponseMS: elapsedMS(start), Error: "Agent did not respond in time"}, true
+	}
+	res := CheckResult{StatusCode: toInt(out["status_code"]), ResponseMS: int64(toInt(out["response_ms"]))}
 	if e, ok := out["error"].(string); ok {
 		res.Error = e
 	}

@@ -10,24 +10,24 @@ import (
 const historyDays = 90
 
 // DayCell is one day of a component's uptime bar; Percent is nil without data.
-type DayCell struct {
+type StatusDayCell struct {
 	Date    string   `json:"date"`
 	Percent *float64 `json:"percent"`
 }
 
 // PublicComponent is a component as the public status page shows it.
-type PublicComponent struct {
+type StatusPageComponent struct {
 	ID        *int64 `json:"id,omitempty"`
 	Name      string `json:"name"`
 	GroupName string `json:"group_name"`
 	Status    string `json:"status"`
 	// UptimePercent and UptimeDays are set for components linked to a monitor.
-	UptimePercent *float64  `json:"uptime_percent,omitempty"`
-	UptimeDays    []DayCell `json:"uptime_days,omitempty"`
+	UptimePercent *float64        `json:"uptime_percent,omitempty"`
+	UptimeDays    []StatusDayCell `json:"uptime_days,omitempty"`
 }
 
 // HistoryDay is one day of the incident history bar.
-type HistoryDay struct {
+type StatusHistoryDay struct {
 	Date          string `json:"date"`
 	Incidents     int    `json:"incidents"`
 	WorstSeverity string `json:"worst_severity"`
@@ -35,12 +35,12 @@ type HistoryDay struct {
 
 // PublicStatus is the body of /api/status/public.
 type PublicStatus struct {
-	Components      []PublicComponent `json:"components"`
-	Services        []PublicComponent `json:"services"`
-	ActiveIncidents []Incident        `json:"active_incidents"`
-	UptimeHistory   []HistoryDay      `json:"uptime_history"`
-	Overall         string            `json:"overall"`
-	Timestamp       int64             `json:"timestamp"`
+	Components      []StatusPageComponent `json:"components"`
+	Services        []StatusPageComponent `json:"services"`
+	ActiveIncidents []StatusIncident      `json:"active_incidents"`
+	UptimeHistory   []StatusHistoryDay    `json:"uptime_history"`
+	Overall         string                `json:"overall"`
+	Timestamp       int64                 `json:"timestamp"`
 }
 
 var severityRank = map[string]int{"none": 0, "minor": 1, "major": 2, "critical": 3}
@@ -76,7 +76,7 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]Monitor{}
+	byID := map[int64]EndpointMonitor{}
 	for _, m := range monitors {
 		byID[m.ID] = m
 	}
@@ -96,13 +96,13 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		return nil, err
 	}
 
-	out := &PublicStatus{Components: []PublicComponent{}, Timestamp: now.Unix()}
+	out := &PublicStatus{Components: []StatusPageComponent{}, Timestamp: now.Unix()}
 	for _, c := range comps {
 		if !c.Enabled {
 			continue
 		}
 		id := c.ID
-		pc := PublicComponent{ID: &id, Name: c.Name, GroupName: c.GroupName, Status: componentStatus(c, snap, byID)}
+		pc := StatusPageComponent{ID: &id, Name: c.Name, GroupName: c.GroupName, Status: componentStatus(c, snap, byID)}
 		if c.MonitorID != nil {
 			pc.UptimeDays, pc.UptimePercent = uptimeCells(daily[*c.MonitorID], first, today)
 		}
@@ -112,7 +112,7 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		legacy, _ := r.d.Settings()["statusPageServices"].(string)
 		for _, k := range strings.Split(legacy, ",") {
 			if k = strings.TrimSpace(k); k != "" {
-				out.Components = append(out.Components, PublicComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap)})
+				out.Components = append(out.Components, StatusPageComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap)})
 			}
 		}
 	}
@@ -128,10 +128,10 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	days := map[int64]*HistoryDay{}
-	out.UptimeHistory = make([]HistoryDay, 0, historyDays)
+	days := map[int64]*StatusHistoryDay{}
+	out.UptimeHistory = make([]StatusHistoryDay, 0, historyDays)
 	for d := first; d <= today; d++ {
-		out.UptimeHistory = append(out.UptimeHistory, HistoryDay{Date: dayDate(d), WorstSeverity: "none"})
+		out.UptimeHistory = append(out.UptimeHistory, StatusHistoryDay{Date: dayDate(d), WorstSeverity: "none"})
 	}
 	for i := range out.UptimeHistory {
 		days[first+int64(i)] = &out.UptimeHistory[i]
@@ -149,7 +149,7 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 	return out, nil
 }
 
-func uptimeCells(days []DayUptime, first, today int64) ([]DayCell, *float64) {
+func uptimeCells(days []DayUptime, first, today int64) ([]StatusDayCell, *float64) {
 	by := map[int64]DayUptime{}
 	up, total := 0, 0
 	for _, d := range days {
@@ -157,9 +157,9 @@ func uptimeCells(days []DayUptime, first, today int64) ([]DayCell, *float64) {
 		up += d.Up
 		total += d.Total
 	}
-	cells := make([]DayCell, 0, historyDays)
+	cells := make([]StatusDayCell, 0, historyDays)
 	for d := first; d <= today; d++ {
-		c := DayCell{Date: dayDate(d)}
+		c := StatusDayCell{Date: dayDate(d)}
 		if u, ok := by[d]; ok && u.Total > 0 {
 			p := round(float64(u.Up)/float64(u.Total)*100, 2)
 			c.Percent = &p
@@ -175,7 +175,7 @@ func uptimeCells(days []DayUptime, first, today int64) ([]DayCell, *float64) {
 
 // overall is the page's banner state (spec 20 §15.3; a component whose
 // monitor is down counts as degradation, all of them down as an outage).
-func overall(comps []PublicComponent, active []Incident) string {
+func overall(comps []StatusPageComponent, active []StatusIncident) string {
 	for _, in := range active {
 		if in.Severity == "critical" {
 			return "major_outage"

@@ -12,7 +12,7 @@ import (
 )
 
 // Monitor is one endpoint monitor.
-type Monitor struct {
+type EndpointMonitor struct {
 	ID             int64   `json:"id"`
 	Name           string  `json:"name"`
 	Type           string  `json:"type"`
@@ -37,10 +37,10 @@ type Monitor struct {
 	NotifyCertDays int     `json:"notify_cert_days"`
 
 	// Derived, filled by the list handler.
-	UptimePercent *float64       `json:"uptime_percent"`
-	AvgResponseMS *float64       `json:"avg_response_ms"`
-	Events        []Event        `json:"events"`
-	History       []HistoryEntry `json:"history,omitempty"`
+	UptimePercent *float64        `json:"uptime_percent"`
+	AvgResponseMS *float64        `json:"avg_response_ms"`
+	Events        []EndpointEvent `json:"events"`
+	History       []EndpointCheck `json:"history,omitempty"`
 
 	certAlertLevel string
 	certAlertedAt  int64
@@ -48,7 +48,7 @@ type Monitor struct {
 }
 
 // HistoryEntry is one stored check result.
-type HistoryEntry struct {
+type EndpointCheck struct {
 	Timestamp  int64  `json:"timestamp"`
 	Status     string `json:"status"`
 	ResponseMS *int64 `json:"response_ms"`
@@ -58,7 +58,7 @@ type HistoryEntry struct {
 
 // Event is one state change of a monitor (down, recovered, cert_expiry,
 // cert_ok), as raised to the alerts room.
-type Event struct {
+type EndpointEvent struct {
 	Timestamp int64  `json:"timestamp"`
 	Kind      string `json:"kind"`
 	Severity  string `json:"severity"`
@@ -69,12 +69,12 @@ type Event struct {
 // (unless NoHistory) and the state-change events.
 type Saved struct {
 	Now            int64
-	Result         Result
+	Result         CheckResult
 	NoHistory      bool
 	CertAlertLevel string
 	CertAlertedAt  int64
 	DownAlerted    bool
-	Events         []Event
+	Events         []EndpointEvent
 }
 
 // Stat is a monitor's uptime over a window.
@@ -91,7 +91,7 @@ type DayUptime struct {
 }
 
 // Component is one status page component.
-type Component struct {
+type StatusComponent struct {
 	ID           int64   `json:"id"`
 	Name         string  `json:"name"`
 	GroupName    string  `json:"group_name"`
@@ -102,20 +102,20 @@ type Component struct {
 }
 
 // Incident is one status page incident with its updates (oldest first).
-type Incident struct {
-	ID         int64    `json:"id"`
-	Title      string   `json:"title"`
-	Severity   string   `json:"severity"`
-	Status     string   `json:"status"`
-	CreatedAt  int64    `json:"created_at"`
-	ResolvedAt *int64   `json:"resolved_at"`
-	CreatedBy  string   `json:"created_by,omitempty"`
-	AssignedTo string   `json:"assigned_to,omitempty"`
-	Updates    []Update `json:"updates"`
+type StatusIncident struct {
+	ID         int64          `json:"id"`
+	Title      string         `json:"title"`
+	Severity   string         `json:"severity"`
+	Status     string         `json:"status"`
+	CreatedAt  int64          `json:"created_at"`
+	ResolvedAt *int64         `json:"resolved_at"`
+	CreatedBy  string         `json:"created_by,omitempty"`
+	AssignedTo string         `json:"assigned_to,omitempty"`
+	Updates    []StatusUpdate `json:"updates"`
 }
 
 // Update is one incident update.
-type Update struct {
+type StatusUpdate struct {
 	ID        int64  `json:"id"`
 	Message   string `json:"message"`
 	Status    string `json:"status"`
@@ -125,28 +125,28 @@ type Update struct {
 
 // Store is the monitoring room's persistence. Not-found is httpx.ErrNotFound.
 type Store interface {
-	ListMonitors(ctx context.Context) ([]Monitor, error)
-	GetMonitor(ctx context.Context, id int64) (Monitor, error)
-	CreateMonitor(ctx context.Context, m Monitor) (int64, error)
+	ListMonitors(ctx context.Context) ([]EndpointMonitor, error)
+	GetMonitor(ctx context.Context, id int64) (EndpointMonitor, error)
+	CreateMonitor(ctx context.Context, m EndpointMonitor) (int64, error)
 	UpdateMonitor(ctx context.Context, id int64, cols map[string]any) error
 	DeleteMonitor(ctx context.Context, id int64) error
 	SaveCheck(ctx context.Context, id int64, s Saved) error
 	Stats(ctx context.Context, since int64) (map[int64]Stat, error)
-	Events(ctx context.Context, limit int) (map[int64][]Event, error)
-	History(ctx context.Context, id int64, limit int) ([]HistoryEntry, error)
+	Events(ctx context.Context, limit int) (map[int64][]EndpointEvent, error)
+	History(ctx context.Context, id int64, limit int) ([]EndpointCheck, error)
 	DailyUptime(ctx context.Context, ids []int64, since, offset int64) (map[int64][]DayUptime, error)
 	Prune(ctx context.Context, before int64) (int64, error)
 
-	ListComponents(ctx context.Context) ([]Component, error)
-	CreateComponent(ctx context.Context, c Component) (int64, error)
+	ListComponents(ctx context.Context) ([]StatusComponent, error)
+	CreateComponent(ctx context.Context, c StatusComponent) (int64, error)
 	UpdateComponent(ctx context.Context, id int64, cols map[string]any) error
 	DeleteComponent(ctx context.Context, id int64) error
 
-	CreateIncident(ctx context.Context, in Incident, firstUpdate string) (int64, error)
-	AddUpdate(ctx context.Context, incidentID int64, u Update, resolvedAt *int64) (int64, error)
+	CreateIncident(ctx context.Context, in StatusIncident, firstUpdate string) (int64, error)
+	AddUpdate(ctx context.Context, incidentID int64, u StatusUpdate, resolvedAt *int64) (int64, error)
 	ResolveIncident(ctx context.Context, id, now int64, by string) (bool, error)
-	Incidents(ctx context.Context, activeOnly bool, limit int) ([]Incident, error)
-	IncidentsSince(ctx context.Context, since int64) ([]Incident, error)
+	Incidents(ctx context.Context, activeOnly bool, limit int) ([]StatusIncident, error)
+	IncidentsSince(ctx context.Context, since int64) ([]StatusIncident, error)
 }
 
 type sqlStore struct{ db *db.DB }
@@ -160,8 +160,8 @@ const monitorCols = `id, name, type, url, method, expected_status, keyword, veri
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanMonitor(s scanner) (Monitor, error) {
-	var m Monitor
+func scanMonitor(s scanner) (EndpointMonitor, error) {
+	var m EndpointMonitor
 	var agent, status, lastErr, certErr sql.NullString
 	var checked, respMS, code, certDays sql.NullInt64
 	var verify, enabled, downAlerted int
@@ -208,13 +208,13 @@ func b2i(b bool) int {
 	return 0
 }
 
-func (s *sqlStore) ListMonitors(ctx context.Context) ([]Monitor, error) {
+func (s *sqlStore) ListMonitors(ctx context.Context) ([]EndpointMonitor, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+monitorCols+` FROM endpoint_monitors ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list monitors: %w", err)
 	}
 	defer rows.Close()
-	out := []Monitor{}
+	out := []EndpointMonitor{}
 	for rows.Next() {
 		m, err := scanMonitor(rows)
 		if err != nil {
@@ -225,7 +225,7 @@ func (s *sqlStore) ListMonitors(ctx context.Context) ([]Monitor, error) {
 	return out, rows.Err()
 }
 
-func (s *sqlStore) GetMonitor(ctx context.Context, id int64) (Monitor, error) {
+func (s *sqlStore) GetMonitor(ctx context.Context, id int64) (EndpointMonitor, error) {
 	// Read through the writer so a check sees the state the previous check wrote.
 	m, err := scanMonitor(s.db.W.QueryRowContext(ctx, `SELECT `+monitorCols+` FROM endpoint_monitors WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -237,7 +237,7 @@ func (s *sqlStore) GetMonitor(ctx context.Context, id int64) (Monitor, error) {
 	return m, nil
 }
 
-func (s *sqlStore) CreateMonitor(ctx context.Context, m Monitor) (int64, error) {
+func (s *sqlStore) CreateMonitor(ctx context.Context, m EndpointMonitor) (int64, error) {
 	var id int64
 	err := s.db.W.QueryRowContext(ctx, `INSERT INTO endpoint_monitors (name, type, url, method, expected_status, keyword,
 		verify_tls, dns_server, check_interval, timeout, agent_hostname, enabled, created_at, notify_cert_days)
@@ -360,7 +360,7 @@ func (s *sqlStore) Stats(ctx context.Context, since int64) (map[int64]Stat, erro
 	return out, rows.Err()
 }
 
-func (s *sqlStore) Events(ctx context.Context, limit int) (map[int64][]Event, error) {
+func (s *sqlStore) Events(ctx context.Context, limit int) (map[int64][]EndpointEvent, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id, timestamp, kind, severity, message FROM (
 		SELECT e.*, ROW_NUMBER() OVER (PARTITION BY monitor_id ORDER BY timestamp DESC, id DESC) AS rn FROM endpoint_events e
 	) WHERE rn <= ? ORDER BY monitor_id, timestamp DESC, id DESC`, limit)
@@ -368,10 +368,10 @@ func (s *sqlStore) Events(ctx context.Context, limit int) (map[int64][]Event, er
 		return nil, fmt.Errorf("monitor events: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64][]Event{}
+	out := map[int64][]EndpointEvent{}
 	for rows.Next() {
 		var id int64
-		var e Event
+		var e EndpointEvent
 		if err := rows.Scan(&id, &e.Timestamp, &e.Kind, &e.Severity, &e.Message); err != nil {
 			return nil, fmt.Errorf("monitor events: %w", err)
 		}
@@ -380,16 +380,16 @@ func (s *sqlStore) Events(ctx context.Context, limit int) (map[int64][]Event, er
 	return out, rows.Err()
 }
 
-func (s *sqlStore) History(ctx context.Context, id int64, limit int) ([]HistoryEntry, error) {
+func (s *sqlStore) History(ctx context.Context, id int64, limit int) ([]EndpointCheck, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT timestamp, status, response_ms, status_code, error FROM endpoint_check_history
 		WHERE monitor_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?`, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("monitor history: %w", err)
 	}
 	defer rows.Close()
-	out := []HistoryEntry{}
+	out := []EndpointCheck{}
 	for rows.Next() {
-		var h HistoryEntry
+		var h EndpointCheck
 		var ms, code sql.NullInt64
 		var e sql.NullString
 		if err := rows.Scan(&h.Timestamp, &h.Status, &ms, &code, &e); err != nil {
@@ -448,15 +448,15 @@ func (s *sqlStore) Prune(ctx context.Context, before int64) (int64, error) {
 
 const componentCols = `id, name, group_name, service_key, monitor_id, display_order, enabled`
 
-func (s *sqlStore) ListComponents(ctx context.Context) ([]Component, error) {
+func (s *sqlStore) ListComponents(ctx context.Context) ([]StatusComponent, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+componentCols+` FROM status_components ORDER BY display_order, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list components: %w", err)
 	}
 	defer rows.Close()
-	out := []Component{}
+	out := []StatusComponent{}
 	for rows.Next() {
-		var c Component
+		var c StatusComponent
 		var key sql.NullString
 		var mon sql.NullInt64
 		var enabled int
@@ -469,7 +469,7 @@ func (s *sqlStore) ListComponents(ctx context.Context) ([]Component, error) {
 	return out, rows.Err()
 }
 
-func (s *sqlStore) CreateComponent(ctx context.Context, c Component) (int64, error) {
+func (s *sqlStore) CreateComponent(ctx context.Context, c StatusComponent) (int64, error) {
 	var id int64
 	err := s.db.W.QueryRowContext(ctx, `INSERT INTO status_components (name, group_name, service_key, monitor_id, display_order, enabled)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, c.Name, c.GroupName, c.ServiceKey, c.MonitorID, c.DisplayOrder, b2i(c.Enabled)).Scan(&id)
@@ -507,7 +507,7 @@ func (s *sqlStore) DeleteComponent(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (s *sqlStore) CreateIncident(ctx context.Context, in Incident, firstUpdate string) (int64, error) {
+func (s *sqlStore) CreateIncident(ctx context.Context, in StatusIncident, firstUpdate string) (int64, error) {
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO status_incidents (title, severity, status, created_at, created_by, assigned_to)
@@ -525,7 +525,7 @@ func (s *sqlStore) CreateIncident(ctx context.Context, in Incident, firstUpdate 
 	return id, err
 }
 
-func (s *sqlStore) AddUpdate(ctx context.Context, incidentID int64, u Update, resolvedAt *int64) (int64, error) {
+func (s *sqlStore) AddUpdate(ctx context.Context, incidentID int64, u StatusUpdate, resolvedAt *int64) (int64, error) {
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		q := `UPDATE status_incidents SET status = ? WHERE id = ?`
@@ -579,7 +579,7 @@ func (s *sqlStore) ResolveIncident(ctx context.Context, id, now int64, by string
 	return changed, err
 }
 
-func (s *sqlStore) Incidents(ctx context.Context, activeOnly bool, limit int) ([]Incident, error) {
+func (s *sqlStore) Incidents(ctx context.Context, activeOnly bool, limit int) ([]StatusIncident, error) {
 	q := `SELECT id, title, severity, status, created_at, resolved_at, created_by, assigned_to FROM status_incidents`
 	if activeOnly {
 		q += ` WHERE resolved_at IS NULL`
@@ -588,27 +588,27 @@ func (s *sqlStore) Incidents(ctx context.Context, activeOnly bool, limit int) ([
 	return s.incidents(ctx, q, limit)
 }
 
-func (s *sqlStore) IncidentsSince(ctx context.Context, since int64) ([]Incident, error) {
+func (s *sqlStore) IncidentsSince(ctx context.Context, since int64) ([]StatusIncident, error) {
 	return s.incidents(ctx, `SELECT id, title, severity, status, created_at, resolved_at, created_by, assigned_to
 		FROM status_incidents WHERE created_at >= ? ORDER BY created_at DESC, id DESC`, since)
 }
 
-func (s *sqlStore) incidents(ctx context.Context, q string, arg any) ([]Incident, error) {
+func (s *sqlStore) incidents(ctx context.Context, q string, arg any) ([]StatusIncident, error) {
 	rows, err := s.db.R.QueryContext(ctx, q, arg)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
-	out := []Incident{}
+	out := []StatusIncident{}
 	byID := map[int64]int{}
 	for rows.Next() {
-		var in Incident
+		var in StatusIncident
 		var res sql.NullInt64
 		if err := rows.Scan(&in.ID, &in.Title, &in.Severity, &in.Status, &in.CreatedAt, &res, &in.CreatedBy, &in.AssignedTo); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list incidents: %w", err)
 		}
 		in.ResolvedAt = nullInt64(res)
-		in.Updates = []Update{}
+		in.Updates = []StatusUpdate{}
 		byID[in.ID] = len(out)
 		out = append(out, in)
 	}
@@ -631,7 +631,7 @@ func (s *sqlStore) incidents(ctx context.Context, q string, arg any) ([]Incident
 	}
 	defer urows.Close()
 	for urows.Next() {
-		var u Update
+		var u StatusUpdate
 		var iid int64
 		if err := urows.Scan(&u.ID, &iid, &u.Message, &u.Status, &u.CreatedAt, &u.CreatedBy); err != nil {
 			return nil, fmt.Errorf("list incident updates: %w", err)

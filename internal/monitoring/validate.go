@@ -81,7 +81,7 @@ func inferType(u string) string {
 
 // applyMonitor applies the recognised fields of body to m and returns the
 // names of the columns it set. Unknown fields are ignored.
-func applyMonitor(body map[string]any, m *Monitor) ([]string, error) {
+func applyMonitor(body map[string]any, m *EndpointMonitor) ([]string, error) {
 	var set []string
 	mark := func(c string) { set = append(set, c) }
 	intIn := func(key string, lo, hi int, msg string, dst *int) error {
@@ -211,7 +211,7 @@ func applyMonitor(body map[string]any, m *Monitor) ([]string, error) {
 }
 
 // validateMonitor checks a whole monitor (after create defaults or a merge).
-func validateMonitor(m *Monitor) error {
+func validateMonitor(m *EndpointMonitor) error {
 	if m.Name == "" || m.URL == "" {
 		return httpx.Invalid("Name and URL are required")
 	}
@@ -263,7 +263,7 @@ func validateMonitor(m *Monitor) error {
 }
 
 // monitorCols maps the set fields of m to their column values.
-func monitorColumns(m Monitor, set []string) map[string]any {
+func monitorColumns(m EndpointMonitor, set []string) map[string]any {
 	cols := map[string]any{}
 	add := func(k string, v any) { cols[k] = v }
 	for _, k := range set {
