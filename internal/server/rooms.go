@@ -72,7 +72,21 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// are nil-safe seams, wired here as those rooms arrive.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
 	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
-		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats})
+		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats,
+		// Health score "uptime": SLA of the rules among the newest alert-history rows (alerts is built below).
+		SLA: monitoring.SLAFunc(func(ctx context.Context, rows, hours int) (map[string]float64, error) {
+			if rs.alerts == nil {
+				return nil, nil
+			}
+			hist, err := alerts.NewStore(s.DB).History(ctx, alerts.HistoryQuery{Limit: rows})
+			out := map[string]float64{}
+			for _, h := range hist {
+				if _, seen := out[h.RuleID]; !seen && err == nil {
+					out[h.RuleID], err = rs.alerts.SLA(ctx, h.RuleID, hours)
+				}
+			}
+			return out, err
+		})})
 	s.mount(rs.monitoring)
 
 	// alerts (router 1 alert rules/SLA/history/notifications, router 3
