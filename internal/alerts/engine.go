@@ -24,7 +24,7 @@ func (r *Room) ObserveAgent(report map[string]any) {
 		return
 	}
 	flat := map[string]float64{}
-	flattenInto(flat, agentPrefix(host), report, 0)
+	flattenInto(flat, agentPrefix(host), plain(report), 0)
 	r.mu.Lock()
 	r.agents[host] = agentMetrics{at: r.d.Now(), flat: flat}
 	r.mu.Unlock()
@@ -62,7 +62,8 @@ func (r *Room) condLocked(s string) (*condition.Condition, error) {
 // notifications honour each rule's cooldown and go out in the background,
 // escalation tiers are sent once per episode, and the built-in threshold
 // alerts are recomputed.
-func (r *Room) Evaluate(ctx context.Context, snap map[string]any) error {
+func (r *Room) Evaluate(ctx context.Context, snapshot map[string]any) error {
+	snap, _ := plain(snapshot).(map[string]any)
 	now := r.d.Now()
 	settings := r.d.Settings.Get()
 	mt := r.maintenanceAt(ctx, now, settings)

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -161,5 +162,58 @@ func sortedKeys(m map[string]float64) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// plain copies a snapshot into JSON-shaped values (map[string]any, []any,
+// float64, string, bool, nil) so typed slices or structs a producer put in
+// it read like the JSON payload. The input is never modified.
+func plain(v any) any {
+	switch t := v.(type) {
+	case nil, string, bool, float64:
+		return t
+	case int:
+		return float64(t)
+	case int64:
+		return float64(t)
+	case int32:
+		return float64(t)
+	case uint64:
+		return float64(t)
+	case float32:
+		return float64(t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = plain(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = plain(x)
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = plain(x)
+		}
+		return out
+	case []string:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = x
+		}
+		return out
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil
+	}
 	return out
 }
