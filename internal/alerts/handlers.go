@@ -284,7 +284,7 @@ func (r *Room) testRule(ctx context.Context, in *ruleIDIn) (*testOut, error) {
 }
 
 type slaIn struct {
-	RuleID string `path:"rule_id"`
+	RuleID            string `path:"rule_id"`
 	MaintenanceWindow string `query:"window"`
 }
 
@@ -370,7 +370,7 @@ type notificationsIn struct {
 type notificationsOut struct {
 	Body struct {
 		Notifications []InAppNotification `json:"notifications"`
-		UnreadCount   int            `json:"unread_count"`
+		UnreadCount   int                 `json:"unread_count"`
 	}
 }
 
