@@ -284,8 +284,8 @@ func (r *Room) testRule(ctx context.Context, in *ruleIDIn) (*testOut, error) {
 }
 
 type slaIn struct {
-	RuleID            string `path:"rule_id"`
-	MaintenanceWindow string `query:"window"`
+	RuleID string `path:"rule_id"`
+	Window string `query:"window"`
 }
 
 // SLA is the uptime percentage of ruleID over the last windowHours:
@@ -328,7 +328,7 @@ func mergedLength(iv [][2]int64) int64 {
 }
 
 func (r *Room) sla(ctx context.Context, in *slaIn) (*anyOut, error) {
-	hours, err := httpx.IntParam("window", in.MaintenanceWindow, 720, 1, 8760)
+	hours, err := httpx.IntParam("window", in.Window, 720, 1, 8760)
 	if err != nil {
 		return nil, err
 	}
