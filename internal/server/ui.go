@@ -72,8 +72,11 @@ func compressible(ct string) bool {
 // a year-long immutable cache, other files by path, and index.html (never
 // cached) for every other GET outside /api/ and /status, so that every view
 // of the app is a bookmarkable URL.
-func (s *Server) ui() http.Handler {
-	files := &uiFiles{fsys: UI, m: map[string]*uiFile{}}
+func (s *Server) ui() http.Handler { return uiHandler(UI) }
+
+// uiHandler serves the app held in fsys (see ui).
+func uiHandler(fsys fs.FS) http.Handler {
+	files := &uiFiles{fsys: fsys, m: map[string]*uiFile{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")

@@ -4,17 +4,17 @@ import type { Role } from './store'
 export interface NavItem { to: string; label: string; ico: string; role?: Role; bottom?: boolean; keywords?: string }
 
 export const NAV: NavItem[] = [
-  { to: '/', label: 'Dashboard', ico: '◧', bottom: true, keywords: 'overview home stats' },
-  { to: '/history', label: 'History', ico: '📈', keywords: 'charts metrics trend csv' },
-  { to: '/agents', label: 'Agents', ico: '🖥', bottom: true, keywords: 'hosts commands terminal' },
-  { to: '/alerts', label: 'Alerts', ico: '🔔', bottom: true, keywords: 'rules notifications' },
-  { to: '/monitoring', label: 'Monitoring', ico: '📡', keywords: 'sla endpoints incidents status uptime' },
-  { to: '/infrastructure', label: 'Infrastructure', ico: '🧱', keywords: 'services containers network kubernetes proxmox' },
-  { to: '/automations', label: 'Automations', ico: '⚙', keywords: 'workflows approvals maintenance playbooks webhooks' },
-  { to: '/logs', label: 'Logs', ico: '📜', role: 'operator', keywords: 'journal tail' },
-  { to: '/healing', label: 'Healing', ico: '🩹', keywords: 'ledger trust suggestions chaos' },
-  { to: '/security', label: 'Security', ico: '🛡', keywords: 'posture findings scan' },
-  { to: '/settings', label: 'Settings', ico: '🔧', bottom: true, keywords: 'admin users sessions keys audit' },
+  { to: '/', label: 'Dashboard', ico: 'dashboard', bottom: true, keywords: 'overview home stats' },
+  { to: '/history', label: 'History', ico: 'history', keywords: 'charts metrics trend csv' },
+  { to: '/agents', label: 'Agents', ico: 'agents', bottom: true, keywords: 'hosts commands terminal' },
+  { to: '/alerts', label: 'Alerts', ico: 'alerts', bottom: true, keywords: 'rules notifications' },
+  { to: '/monitoring', label: 'Monitoring', ico: 'monitoring', keywords: 'sla endpoints incidents status uptime' },
+  { to: '/infrastructure', label: 'Infrastructure', ico: 'infrastructure', keywords: 'services containers network kubernetes proxmox' },
+  { to: '/automations', label: 'Automations', ico: 'automations', keywords: 'workflows approvals maintenance playbooks webhooks' },
+  { to: '/logs', label: 'Logs', ico: 'logs', role: 'operator', keywords: 'journal tail' },
+  { to: '/healing', label: 'Healing', ico: 'healing', keywords: 'ledger trust suggestions chaos' },
+  { to: '/security', label: 'Security', ico: 'security', keywords: 'posture findings scan' },
+  { to: '/settings', label: 'Settings', ico: 'settings', bottom: true, keywords: 'admin users sessions keys audit' },
 ]
 
 export const SETTINGS_TABS: { id: string; label: string; role: Role }[] = [
