@@ -130,31 +130,37 @@ func (r *Room) keep(t Tier) int64 {
 	return int64(days.Seconds())
 }
 
-// Rollup brings the 1-minute and 1-hour tiers up to the last complete
-// bucket. The latest two buckets are recomputed each time so that late
-// samples (agents) are counted.
+// rollupGrace is how long a bucket stays open after its end for samples
+// still queued (the flusher writes every second).
+const rollupGrace = 5
+
+// Rollup brings the 1-minute tier up to the last bucket that ended at
+// least rollupGrace seconds ago, and the 1-hour tier up to the 1-minute
+// tier's progress. Each run reads only the buckets it adds; after downtime
+// it catches up from what retention kept.
 func (r *Room) Rollup(ctx context.Context) error {
 	now := r.now().Unix()
+	limit := (now - rollupGrace) / 60 * 60
 	for _, t := range []Tier{Tier1m, Tier1h} {
 		size := int64(60)
 		if t == Tier1h {
 			size = 3600
 		}
-		to := now / size * size
+		to := limit / size * size
 		upto, err := r.d.Store.RollupState(ctx, t)
 		if err != nil {
 			return err
 		}
-		from := upto - 2*size
+		from := upto
 		if floor := (now - r.keep(t-1)) / size * size; upto == 0 || from < floor {
 			from = floor
 		}
-		if to <= upto && upto != 0 {
-			continue
+		if to > upto || upto == 0 {
+			if err := r.d.Store.Rollup(ctx, t, from, to); err != nil {
+				return err
+			}
 		}
-		if err := r.d.Store.Rollup(ctx, t, from, to); err != nil {
-			return err
-		}
+		limit = max(to, upto)
 	}
 	return nil
 }

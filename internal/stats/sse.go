@@ -15,8 +15,9 @@ func (r *Room) handleStats(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	v := parseView(req.URL.Query())
-	body := r.enriched(f, v.apply(f))
-	if _, st := r.pulse(f); st == "stalled" {
+	p := r.pulse(f)
+	body := r.enriched(f, v.apply(f), p)
+	if r.status(p) == "stalled" {
 		r.log.Warn("stats collector stalled", "last_collection", f.at.Unix())
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -51,12 +52,11 @@ func (r *Room) handleStream(w http.ResponseWriter, req *http.Request) {
 		return rc.Flush() == nil
 	}
 	event := func(f *frame) bool {
-		body := r.enriched(f, v.apply(f))
-		msg := make([]byte, 0, len(body)+8)
-		msg = append(msg, "data: "...)
-		msg = append(msg, body...)
-		msg = append(msg, '\n', '\n')
-		return send(msg)
+		p := r.pulse(f)
+		if p == 0 && v.empty() {
+			return send(f.event) // the shared encoding
+		}
+		return send(sseMessage(r.enriched(f, v.apply(f), p)))
 	}
 
 	f := r.ensureLatest(ctx)

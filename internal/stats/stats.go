@@ -108,7 +108,10 @@ type Room struct {
 type frame struct {
 	snap map[string]any
 	data []byte // JSON object of snap
-	at   time.Time
+	// event is the SSE message of data with pulse 0.0 (what every client
+	// sends right after a collection), encoded once for all of them.
+	event []byte
+	at    time.Time
 	next chan struct{}
 }
 
@@ -232,6 +235,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
 	f := &frame{snap: snap, data: data, at: now, next: make(chan struct{})}
+	f.event = sseMessage(r.enriched(f, data, 0))
 	r.fmu.Lock()
 	old := r.cur
 	r.cur = f
@@ -503,25 +507,31 @@ func (r *Room) recordProcesses(snap map[string]any, now time.Time) {
 	}
 }
 
-// pulse returns seconds since the last collection and the collector status.
-func (r *Room) pulse(f *frame) (float64, string) {
-	if f.data == nil {
-		return 0, "stalled"
+// pulse returns seconds since the frame's collection (1 dp).
+func (r *Room) pulse(f *frame) float64 {
+	return max(math.Round(r.now().Sub(f.at).Seconds()*10)/10, 0)
+}
+
+// status is "stalled" when the pulse exceeds 2.5 intervals (spec 10 §4.1).
+func (r *Room) status(pulse float64) string {
+	if pulse > 2.5*r.interval.Seconds() {
+		return "stalled"
 	}
-	p := math.Round(r.now().Sub(f.at).Seconds()*10) / 10
-	if p < 0 {
-		p = 0
-	}
-	if p > 2.5*r.interval.Seconds() {
-		return p, "stalled"
-	}
-	return p, "healthy"
+	return "healthy"
+}
+
+// sseMessage frames one event: "data: <json>\n\n".
+func sseMessage(body []byte) []byte {
+	msg := make([]byte, 0, len(body)+8)
+	msg = append(msg, "data: "...)
+	msg = append(msg, body...)
+	return append(msg, '\n', '\n')
 }
 
 // enriched returns the frame's JSON with collector_pulse and
 // collector_status appended (spec 10 §7.5).
-func (r *Room) enriched(f *frame, data []byte) []byte {
-	p, st := r.pulse(f)
+func (r *Room) enriched(f *frame, data []byte, p float64) []byte {
+	st := r.status(p)
 	if len(data) < 2 {
 		data = []byte("{}")
 	}
