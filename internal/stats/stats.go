@@ -112,7 +112,7 @@ type frame struct {
 	// sends right after a collection), encoded once for all of them.
 	event []byte
 	at    time.Time
-	next chan struct{}
+	next  chan struct{}
 }
 
 // New builds the room.
