@@ -31,7 +31,7 @@ func (r *Room) ObserveAgent(report map[string]any) {
 }
 
 func (r *Room) metricsLocked(snap map[string]any, now time.Time) map[string]float64 {
-	flat := Flatten(snap)
+	flat := flattenPlain(snap)
 	for host, a := range r.agents {
 		if now.Sub(a.at) > agentTTL {
 			delete(r.agents, host)

@@ -52,7 +52,13 @@ func numeric(v any) (float64, bool) {
 // of §13 F4 (cpu_percent, mem_percent, cpu_temp, gpu_temp, disk_percent =
 // the fullest disk, ping_ms = the slowest radar host, net_rx_bytes,
 // net_tx_bytes).
-func Flatten(snap map[string]any) map[string]float64 {
+func Flatten(snapshot map[string]any) map[string]float64 {
+	snap, _ := plain(snapshot).(map[string]any)
+	return flattenPlain(snap)
+}
+
+// flattenPlain is Flatten on a snapshot already passed through plain.
+func flattenPlain(snap map[string]any) map[string]float64 {
 	out := make(map[string]float64, 64)
 	flattenInto(out, "", snap, 0)
 	alias := func(name, from string) {
