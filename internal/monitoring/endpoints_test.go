@@ -294,6 +294,27 @@ func TestEndpoints(t *testing.T) {
 		assertAlert(t, env, "endpoint_down:tcp-closed", false)
 	})
 
+	t.Run("rename-and-disable-close-alerts", func(t *testing.T) {
+		id := createMonitor(t, env, map[string]any{"name": "gone-db", "url": "tcp://" + freePort(t), "timeout": 1})
+		if res := checkNow(t, env, id); res.Status != "down" {
+			t.Fatalf("closed port: %+v", res)
+		}
+		assertAlert(t, env, "endpoint_down:gone-db", true)
+		if st, _ := env.Do(http.MethodPut, fmt.Sprintf("/api/endpoints/%d", id), admin, map[string]any{"name": "gone-db2"}); st != http.StatusOK {
+			t.Fatal("rename")
+		}
+		assertAlert(t, env, "endpoint_down:gone-db", false)
+		checkNow(t, env, id)
+		assertAlert(t, env, "endpoint_down:gone-db2", true)
+		if m := monitors(t, env, viewer)["gone-db2"]; !slices.Equal(eventKinds(m), []string{"down/critical", "down/critical"}) {
+			t.Errorf("events after rename: %v", eventKinds(m))
+		}
+		if st, _ := env.Do(http.MethodPut, fmt.Sprintf("/api/endpoints/%d", id), admin, map[string]any{"enabled": false}); st != http.StatusOK {
+			t.Fatal("disable")
+		}
+		assertAlert(t, env, "endpoint_down:gone-db2", false)
+	})
+
 	t.Run("dns", func(t *testing.T) {
 		server := dnsServer(t, map[string]net.IP{"svc.noba.test.": net.ParseIP("10.1.2.3")})
 		cases := []struct {

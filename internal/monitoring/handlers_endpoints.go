@@ -135,12 +135,14 @@ func (r *Room) updateEndpoint(ctx context.Context, in *updateEndpointIn) (*okOut
 	if err != nil {
 		return nil, err
 	}
+	// Serialised with the monitor's checks, so that alert state stays consistent.
 	unlock := r.lock(id)
 	defer unlock()
-	m, err := r.d.Store.GetMonitor(ctx, id)
+	old, err := r.d.Store.GetMonitor(ctx, id)
 	if err != nil {
 		return nil, httpx.NotFound("Monitor not found or no changes")
 	}
+	m := old
 	set, err := applyMonitor(in.Body, &m)
 	if err != nil {
 		return nil, err
@@ -151,8 +153,18 @@ func (r *Room) updateEndpoint(ctx context.Context, in *updateEndpointIn) (*okOut
 	if err := validateMonitor(&m); err != nil {
 		return nil, err
 	}
-	if err := r.d.Store.UpdateMonitor(ctx, id, monitorColumns(m, set)); err != nil {
+	cols := monitorColumns(m, set)
+	// A renamed, retargeted or disabled monitor closes its open alerts: they
+	// are keyed by name and would otherwise never resolve.
+	retire := m.Name != old.Name || m.URL != old.URL || m.Type != old.Type || (old.Enabled && !m.Enabled)
+	if retire {
+		cols["down_alerted"], cols["cert_alert_level"], cols["cert_alerted_at"] = 0, "", 0
+	}
+	if err := r.d.Store.UpdateMonitor(ctx, id, cols); err != nil {
 		return nil, err
+	}
+	if retire {
+		r.retireAlerts(ctx, old)
 	}
 	r.audit(ctx, "endpoint_update", fmt.Sprintf("id=%d", id))
 	return ok(), nil
@@ -174,15 +186,9 @@ func (r *Room) deleteEndpoint(ctx context.Context, in *monitorIDIn) (*okOut, err
 	if err := r.d.Store.DeleteMonitor(ctx, id); err != nil {
 		return nil, err
 	}
+	r.locks.Delete(id)
 	// An open down or certificate alert of a deleted monitor would never resolve.
-	if r.d.Alerts != nil {
-		if m.downAlerted {
-			_ = r.d.Alerts.ResolveExternal(context.WithoutCancel(ctx), AlertSource, "endpoint_down:"+m.Name)
-		}
-		if m.certAlertLevel != "" {
-			_ = r.d.Alerts.ResolveExternal(context.WithoutCancel(ctx), AlertSource, "cert_expiry:"+m.Name)
-		}
-	}
+	r.retireAlerts(ctx, m)
 	r.audit(ctx, "endpoint_delete", fmt.Sprintf("id=%d name=%s", id, m.Name))
 	return ok(), nil
 }
@@ -200,4 +206,25 @@ func (r *Room) checkEndpoint(ctx context.Context, in *monitorIDIn) (*checkOut, e
 	}
 	r.audit(ctx, "endpoint_check_now", fmt.Sprintf("id=%d name=%s result=%s", id, m.Name, res.Status))
 	return &checkOut{Body: res}, nil
+}
+
+// retireAlerts resolves the open alerts of m (before a rename, retarget,
+// disable or delete).
+func (r *Room) retireAlerts(ctx context.Context, m EndpointMonitor) {
+	if r.d.Alerts == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	var keys []string
+	if m.downAlerted {
+		keys = append(keys, "endpoint_down:"+m.Name)
+	}
+	if m.certAlertLevel != "" {
+		keys = append(keys, "cert_expiry:"+m.Name)
+	}
+	for _, k := range keys {
+		if err := r.d.Alerts.ResolveExternal(ctx, AlertSource, k); err != nil {
+			r.d.Log.Warn("alert resolve failed", "key", k, "err", err)
+		}
+	}
 }

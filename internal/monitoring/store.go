@@ -264,7 +264,7 @@ func setClause(cols map[string]any, order []string) (string, []any) {
 }
 
 var monitorUpdatable = []string{"name", "type", "url", "method", "expected_status", "keyword", "verify_tls", "dns_server",
-	"check_interval", "timeout", "agent_hostname", "enabled", "notify_cert_days"}
+	"check_interval", "timeout", "agent_hostname", "enabled", "notify_cert_days", "down_alerted", "cert_alert_level", "cert_alerted_at"}
 
 func (s *sqlStore) UpdateMonitor(ctx context.Context, id int64, cols map[string]any) error {
 	set, args := setClause(cols, monitorUpdatable)
