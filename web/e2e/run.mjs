@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import net from 'node:net'
+import http from 'node:http'
+import { createHmac } from 'node:crypto'
 import { chromium } from 'playwright-core'
 
 const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -166,6 +168,11 @@ async function newPage(t) {
       problems.push(`unexpected HTTP ${st} from ${key}`)
     }
   })
+  page.jsSizes = []
+  page.on('requestfinished', (r) => {
+    if (r.resourceType() !== 'script') return
+    page.jsSizes.push(r.url())
+  })
   page.on('requestfailed', (r) => {
     const f = r.failure()?.errorText || ''
     if (/ERR_ABORTED/.test(f)) return // navigation away, closed streams
@@ -189,6 +196,24 @@ async function waitAgentOnline(token) {
     const a = Array.isArray(r.json) ? r.json.find((x) => x.hostname === AGENT_HOST) : null
     return a && a.online ? a : null
   }, 40000, 500)
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), for the 2FA login test.
+function totp(secret, at = Date.now() / 1000) {
+  const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alpha.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
+  const msg = Buffer.alloc(8)
+  msg.writeBigUInt64BE(BigInt(Math.floor(at / 30)))
+  const h = createHmac('sha1', key).update(msg).digest()
+  const o = h[h.length - 1] & 15
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0')
+}
+
+async function createUser(token, username, password, role) {
+  const r = await api('POST', '/api/admin/users', token, { action: 'add', username, password, role })
+  if (r.status !== 200) throw new Error(`creating ${username}: ${r.status} ${r.text}`)
 }
 
 const tests = []
@@ -223,6 +248,30 @@ test('overview: a live value updates within 10 s over SSE', async ({ page }) => 
   const cpu = await page.innerText('[data-testid=cpu-value]')
   if (!/^\d+(\.\d)?%$/.test(cpu)) throw new Error(`CPU card shows ${JSON.stringify(cpu)}, want a percentage`)
   log(`  live snapshot arrived after ${took} ms; CPU ${cpu}`)
+})
+
+test('size: a first visit (login, then dashboard) transfers at most 300 KB of JavaScript', async ({ page }) => {
+  page.jsSizes = []
+  await signIn(page)
+  await page.waitForSelector('[data-testid=cpu-value]', { timeout: 15000 })
+  await page.waitForLoadState('networkidle').catch(() => {})
+  // What the server sends for each script the browser loaded (gzip, as
+  // the browser asks for it), measured outside the browser's caches.
+  const sizes = await Promise.all([...new Set(page.jsSizes)].map(async (url) => {
+    const bytes = await new Promise((res, rej) => {
+      http.get(url, { headers: { 'Accept-Encoding': 'gzip' } }, (r) => {
+        let n = 0
+        r.on('data', (d) => { n += d.length })
+        r.on('end', () => res(n))
+      }).on('error', rej)
+    })
+    return { url, bytes }
+  }))
+  const kb = sizes.reduce((a, z) => a + z.bytes, 0) / 1024
+  for (const z of sizes) log(`    ${(z.bytes / 1024).toFixed(1).padStart(6)} KB ${new URL(z.url).pathname}`)
+  log(`  JavaScript transferred (gzip) for login + dashboard: ${kb.toFixed(1)} KB`)
+  if (!(kb > 10)) throw new Error(`measured ${kb.toFixed(1)} KB: the measurement missed the bundle`)
+  if (kb > 300) throw new Error(`${kb.toFixed(1)} KB of JavaScript, over the 300 KB budget`)
 })
 
 test('admin: add a user', async ({ page }) => {
@@ -299,6 +348,50 @@ test('tour: every page renders without console errors or CSP violations (light t
   await page.waitForURL(/\/settings\/users/)
 })
 
+test('login: an account with 2FA gets the TOTP step', { expect4xx: [{ status: 401, route: 'POST /api/login' }] }, async ({ page, token }) => {
+  await createUser(token, 'e2e-2fa', 'Twofa-Pass-3!', 'viewer')
+  const l = await api('POST', '/api/login', null, { username: 'e2e-2fa', password: 'Twofa-Pass-3!' })
+  const setup = await api('POST', '/api/auth/totp/setup', l.json.token)
+  if (!setup.json?.secret) throw new Error(`totp setup: ${setup.status} ${setup.text}`)
+  const en = await api('POST', '/api/auth/totp/enable', l.json.token, { secret: setup.json.secret, code: totp(setup.json.secret) })
+  if (en.status !== 200) throw new Error(`totp enable: ${en.status} ${en.text}`)
+  await page.goto(baseURL + '/login')
+  await page.fill('input[name=username]', 'e2e-2fa')
+  await page.fill('input[name=password]', 'Twofa-Pass-3!')
+  await page.click('button[type=submit]')
+  await page.waitForSelector('input[name=totp]')
+  await page.fill('input[name=totp]', '000000')
+  await page.click('button[type=submit]')
+  const err = await page.waitForSelector('[data-testid=login-error]')
+  if (!/2FA|code/i.test(await err.innerText())) throw new Error(`wrong code shows ${JSON.stringify(await err.innerText())}`)
+  await page.screenshot({ path: join(ART, 'login-totp-step.png') })
+  await page.fill('input[name=totp]', totp(setup.json.secret, Date.now() / 1000 + 30)) // next step: the enable call used this one
+  await page.click('button[type=submit]')
+  await page.waitForSelector('[data-testid=who]', { timeout: 15000 })
+})
+
+test('roles: a viewer sees no controls it may not use', async ({ page, token }) => {
+  await createUser(token, 'e2e-ro', 'Viewer-Pass-4!', 'viewer')
+  await signIn(page, 'e2e-ro', 'Viewer-Pass-4!')
+  const navText = await page.innerText('nav.nav')
+  if (/\bLogs\b/.test(navText)) throw new Error('a viewer sees the Logs section (operator only)')
+  await page.goto(baseURL + '/agents')
+  await page.waitForSelector('main h1')
+  await page.waitForLoadState('networkidle').catch(() => {})
+  for (const sel of ['[data-testid=run-command]', 'text=Run a command', 'button:has-text("Deploy")', 'button:has-text("Remove")', 'a:has-text("Terminal")']) {
+    if (await page.isVisible(sel)) throw new Error(`a viewer sees ${sel} on /agents`)
+  }
+  await page.goto(baseURL + '/alerts')
+  await page.waitForSelector('main h1')
+  if (await page.isVisible('button:has-text("New rule")')) throw new Error('a viewer sees "New rule"')
+  await page.goto(baseURL + '/settings/users')
+  await page.waitForSelector('main h1')
+  if (await page.isVisible('[data-testid=add-user]')) throw new Error('a viewer sees the add-user form')
+  const tabs = await page.innerText('.tabs')
+  if (/Users|Audit/.test(tabs)) throw new Error(`a viewer sees admin tabs: ${tabs}`)
+  await page.screenshot({ path: join(ART, 'viewer-settings.png') })
+})
+
 test('phone layout: bottom navigation and sliding sidebar', { viewport: { width: 390, height: 844 } }, async ({ page }) => {
   await signIn(page)
   const bottom = await page.isVisible('.bottomnav')
@@ -307,6 +400,25 @@ test('phone layout: bottom navigation and sliding sidebar', { viewport: { width:
   await page.click('button[aria-label="Toggle sidebar"]')
   await page.waitForSelector('.shell.open')
   await page.screenshot({ path: join(ART, 'phone-sidebar.png') })
+})
+
+test('login: the lockout message counts down (last: it locks this IP out)', { expect4xx: [{ status: 401, route: 'POST /api/login' }, { status: 429, route: 'POST /api/login' }] }, async ({ page }) => {
+  await page.goto(baseURL + '/login')
+  await page.fill('input[name=username]', 'nobody')
+  for (let i = 0; i < 8; i++) {
+    await page.fill('input[name=password]', `wrong-${i}`)
+    await page.click('button[type=submit]')
+    await page.waitForSelector('[data-testid=login-error], [data-testid=lockout]')
+    if (await page.isVisible('[data-testid=lockout]')) break
+  }
+  const a = await page.innerText('[data-testid=lockout]')
+  const n1 = parseInt(/(\d+) s/.exec(a)?.[1] || 'NaN', 10)
+  if (!(n1 > 0 && n1 <= 300)) throw new Error(`lockout reads ${JSON.stringify(a)}, want seconds left`)
+  await sleep(2200)
+  const n2 = parseInt(/(\d+) s/.exec(await page.innerText('[data-testid=lockout]'))?.[1] || 'NaN', 10)
+  if (!(n2 < n1)) throw new Error(`lockout did not count down: ${n1} then ${n2}`)
+  if (!(await page.isDisabled('button[type=submit]'))) throw new Error('sign-in button is enabled during the lockout')
+  await page.screenshot({ path: join(ART, 'login-lockout.png') })
 })
 
 // ---------------------------------------------------------------- main
