@@ -248,3 +248,34 @@ func TestPredictSeasonal(t *testing.T) {
 		t.Errorf("projection has %d points, want 720 hourly", len(p))
 	}
 }
+
+func TestRollupMemoryMatchesSQL(t *testing.T) {
+	h := newHarness(t, fixedSource(map[string]any{}), nil)
+	ctx := context.Background()
+	now := h.clock.Now().Unix() / 60 * 60
+	for _, host := range []string{"", "web01"} {
+		seed(t, h, host, "cpu_percent", "", now-300+7, now, 5, func(ts int64) float64 { return float64(ts%97) / 3 })
+	}
+	if err := h.store.Rollup(ctx, Tier1m, now-360, now); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.R.Query(`SELECT r.series_id, r.ts, r.value, (SELECT AVG(value) FROM metric_samples m
+		WHERE m.series_id = r.series_id AND m.ts >= r.ts AND m.ts < r.ts + 60) FROM metric_rollup_1m r`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, ts int64
+		var got, want float64
+		rows.Scan(&id, &ts, &got, &want)
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("series %d minute %d: rollup %v, raw average %v", id, ts, got, want)
+		}
+		n++
+	}
+	if n != 10 { // 5 minutes x 2 series
+		t.Errorf("%d rollup rows, want 10", n)
+	}
+}

@@ -86,7 +86,26 @@ type sqlStore struct {
 	mu       sync.RWMutex
 	ids      map[SeriesKey]int64
 	byMetric map[[2]string][]int64 // host, metric -> ids
+
+	// Minute accumulators: every committed sample is added to its
+	// (series, minute) sum, so the 1-minute rollup writes averages from
+	// memory instead of re-reading raw rows. Minutes before accSince (the
+	// first minute this process saw whole) are rolled up from SQL.
+	amu      sync.Mutex
+	acc      map[accKey]*accVal
+	accSince int64
 }
+
+type accKey struct{ id, minute int64 }
+
+type accVal struct {
+	sum float64
+	n   int64
+}
+
+// maxAcc bounds the accumulators when rollups do not run; past it the
+// store falls back to SQL rollups for the minutes it dropped.
+const maxAcc = 2_000_000
 
 // NewStore returns the SQL store and loads the series index.
 func NewStore(ctx context.Context, d *db.DB) (Store, error) {
@@ -205,6 +224,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 	if err != nil {
 		return err
 	}
+	s.accumulate(samples, ids)
 	if len(created) > 0 {
 		s.mu.Lock()
 		for k, id := range created {
@@ -278,10 +298,78 @@ func (s *sqlStore) RollupState(ctx context.Context, tier Tier) (int64, error) {
 	return upto, nil
 }
 
+// accumulate adds committed samples to the minute accumulators.
+func (s *sqlStore) accumulate(samples []Sample, ids []int64) {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	if s.acc == nil {
+		s.acc = map[accKey]*accVal{}
+		lo := samples[0].TS
+		for _, sm := range samples {
+			lo = min(lo, sm.TS)
+		}
+		s.accSince = (lo/60 + 1) * 60
+	}
+	for i, sm := range samples {
+		if sm.TS < s.accSince {
+			continue
+		}
+		k := accKey{ids[i], sm.TS / 60 * 60}
+		if v := s.acc[k]; v != nil {
+			v.sum += sm.Value
+			v.n++
+		} else {
+			s.acc[k] = &accVal{sm.Value, 1}
+		}
+	}
+	if len(s.acc) > maxAcc {
+		// Rollups are not keeping up: forget, and let SQL cover these minutes.
+		var newest int64
+		for k := range s.acc {
+			newest = max(newest, k.minute)
+		}
+		s.acc, s.accSince = map[accKey]*accVal{}, newest+60
+	}
+}
+
+// takeMinutes removes and returns the accumulated averages of the minutes
+// in [from, to) (and drops older leftovers); ok=false when memory does not
+// cover from.
+func (s *sqlStore) takeMinutes(from, to int64) ([]accKey, []float64, int64) {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	if s.acc == nil {
+		return nil, nil, to
+	}
+	start := max(from, s.accSince)
+	var keys []accKey
+	var vals []float64
+	for k, v := range s.acc {
+		switch {
+		case k.minute < start:
+			delete(s.acc, k)
+		case k.minute < to:
+			keys = append(keys, k)
+			vals = append(vals, v.sum/float64(v.n))
+			delete(s.acc, k)
+		}
+	}
+	return keys, vals, start
+}
+
 func (s *sqlStore) Rollup(ctx context.Context, tier Tier, from, to int64) error {
 	if tier == TierRaw {
 		return errors.New("rollup: raw is not a rollup tier")
 	}
+	if tier == Tier1m && from < to {
+		return s.rollupMinutes(ctx, from, to)
+	}
+	return s.rollupSQL(ctx, tier, from, to)
+}
+
+// rollupSQL recomputes tier's buckets in [from, to) from the finer tier's
+// rows and records to as the tier's progress.
+func (s *sqlStore) rollupSQL(ctx context.Context, tier Tier, from, to int64) error {
 	size := int64(60)
 	if tier == Tier1h {
 		size = 3600
@@ -374,6 +462,41 @@ func (s *sqlStore) SaveDashboard(ctx context.Context, user string, order, vis, t
 				updated_at = excluded.updated_at`, user, str(order), str(vis), str(theme), now)
 		if err != nil {
 			return fmt.Errorf("save dashboard: %w", err)
+		}
+		return nil
+	})
+}
+
+// rollupMinutes writes 1-minute averages: from memory where the
+// accumulators cover the minutes, from raw rows before that.
+func (s *sqlStore) rollupMinutes(ctx context.Context, from, to int64) error {
+	keys, vals, memFrom := s.takeMinutes(from, to)
+	if memFrom > from {
+		if err := s.rollupSQL(ctx, Tier1m, from, min(memFrom, to)); err != nil {
+			return err
+		}
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(keys); start += insertChunk {
+			end := min(start+insertChunk, len(keys))
+			var b strings.Builder
+			b.WriteString("INSERT INTO metric_rollup_1m (series_id, ts, value) VALUES ")
+			args := make([]any, 0, (end-start)*3)
+			for i := start; i < end; i++ {
+				if i > start {
+					b.WriteByte(',')
+				}
+				b.WriteString("(?,?,?)")
+				args = append(args, keys[i].id, keys[i].minute, vals[i])
+			}
+			b.WriteString(" ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value")
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("rollup 1m: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_rollup_state (tier, upto) VALUES ('1m', ?)
+			ON CONFLICT (tier) DO UPDATE SET upto = excluded.upto`, to); err != nil {
+			return fmt.Errorf("rollup 1m state: %w", err)
 		}
 		return nil
 	})
