@@ -108,9 +108,10 @@ func TestAlertRulesAPI(t *testing.T) {
 	if st, body := env.Do(http.MethodPut, "/api/alert-rules/cpu", admin, map[string]any{"severity": "danger", "action": r0["action"]}); st != http.StatusOK {
 		t.Errorf("update: %d %s", st, body)
 	}
-	if !strings.Contains(settingsFile(t, env), "ENC:") {
+	if f := settingsFile(t, env); !strings.Contains(f, "ENC:") || strings.Contains(f, "hunter2-secret") {
 		t.Errorf("the action token is not encrypted at rest")
 	}
+	checkSecret(t, env)
 
 	// Batch replace: shape, per-rule message, duplicate ids.
 	if st, body := env.Do(http.MethodPut, "/api/alert-rules", admin, map[string]any{"rules": "x"}); st != http.StatusBadRequest || errMsg(t, body) != "Expected {rules: [...]}" {
@@ -134,9 +135,7 @@ func TestAlertRulesAPI(t *testing.T) {
 	if st := env.JSON(http.MethodPut, "/api/alert-rules", admin, map[string]any{"rules": batch}, &bout); st != http.StatusOK || bout.Count != 3 {
 		t.Fatalf("batch: %d %+v", st, bout)
 	}
-	if !strings.Contains(settingsFile(t, env), "hunter2-secret") && !strings.Contains(settingsFile(t, env), "ENC:") {
-		t.Errorf("secret lost")
-	}
+	checkSecret(t, env)
 	env.JSON(http.MethodGet, "/api/alert-rules", viewer, nil, &rules)
 	if len(rules) != 3 || rules[2]["custom"] != "kept" || rules[2]["id"] == nil || rules[0]["severity"] != "danger" {
 		t.Errorf("after batch: %v", rules)
@@ -191,6 +190,25 @@ func TestAlertRulesAPI(t *testing.T) {
 	if st, _ := env.Do(http.MethodGet, "/api/alert-history?limit=x", viewer, nil); st != http.StatusBadRequest {
 		t.Errorf("history bad limit: %d", st)
 	}
+}
+
+// checkSecret asserts the cpu rule's action token survived masked round trips.
+func checkSecret(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	l, _ := env.Server.Settings.Get()["alertRules"].([]any)
+	for _, x := range l {
+		m, _ := x.(map[string]any)
+		if m["id"] != "cpu" {
+			continue
+		}
+		a, _ := m["action"].(map[string]any)
+		p, _ := a["params"].(map[string]any)
+		if p["token"] != "hunter2-secret" {
+			t.Errorf("stored secret after a masked round trip: %v", m["action"])
+		}
+		return
+	}
+	t.Errorf("rule cpu not stored")
 }
 
 func settingsFile(t *testing.T, env *servertest.Env) string {

@@ -54,9 +54,17 @@ type engineEnv struct {
 // and the given rules) in a temporary directory.
 func newEngine(t *testing.T, rulesYAML string) *engineEnv {
 	t.Helper()
-	dir := t.TempDir()
 	hook, hs := newHook(t)
-	yaml := "notifications:\n  webhook:\n    enabled: true\n    url: \"" + hs.URL + "\"\nweb:\n  alertRules:\n" + rulesYAML
+	e := newEngineB(t, rulesYAML, "notifications:\n  webhook:\n    enabled: true\n    url: \""+hs.URL+"\"\n")
+	e.hook = hook
+	return e
+}
+
+// newEngineB is newEngine for benchmarks too (extra YAML, no webhook).
+func newEngineB(t testing.TB, rulesYAML string, extra ...string) *engineEnv {
+	t.Helper()
+	dir := t.TempDir()
+	yaml := strings.Join(extra, "") + "web:\n  alertRules:\n" + rulesYAML
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +80,7 @@ func newEngine(t *testing.T, rulesYAML string) *engineEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &engineEnv{d: d, settings: st, clk: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.Local)}, hook: hook, heal: &healer{}, dir: dir}
+	return &engineEnv{d: d, settings: st, clk: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.Local)}, heal: &healer{}, dir: dir}
 }
 
 // room builds a room over the env and runs its dispatcher.
@@ -272,6 +280,22 @@ func TestExternalAlertsAndSLAMerge(t *testing.T) {
 	}
 	if sla, _ := r.SLA(ctx, "never", 720); sla != 100 {
 		t.Errorf("never fired: got %v, want 100", sla)
+	}
+}
+
+func TestAgentReportsFeedConditions(t *testing.T) {
+	e := newEngine(t, `    - id: agent
+      condition: "agent_web_1.cpu_percent > 50 AND agent_web_1.disks[0].percent >= 90"
+`)
+	r := e.room(t)
+	r.ObserveAgent(map[string]any{"hostname": "web-1", "cpu_percent": 75.0, "disks": []map[string]any{{"mount": "/", "percent": 93}}})
+	e.eval(t, r, 1)
+	e.hook.settle(t, "agent", 1)
+	// Reports older than 120 s stop feeding metrics: the rule resolves.
+	e.clk.add(3 * time.Minute)
+	e.eval(t, r, 1)
+	if got := e.hook.settle(t, "agent", 2); got[1] != "resolved" {
+		t.Errorf("events: %v", got)
 	}
 }
 
