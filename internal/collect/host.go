@@ -196,6 +196,7 @@ func safeUpdate(ctx context.Context, c collector, h *Host, p map[string]any) (er
 
 type panicError struct{ v any }
 
+// Error implements error.
 func (p panicError) Error() string { return "collector panic" }
 
 // now is the collection clock (tests step it).

@@ -82,8 +82,10 @@ func (r *Room) Flush(ctx context.Context) error {
 // flusher writes queued samples every second and once more at shutdown.
 type flusher struct{ r *Room }
 
+// Name implements jobs.Job.
 func (flusher) Name() string { return "stats.flush" }
 
+// Run implements jobs.Job.
 func (f flusher) Run(ctx context.Context) error {
 	f.r.qmu.Lock()
 	f.r.flushing = true

@@ -132,6 +132,7 @@ func (s *sqlStore) addLocked(k SeriesKey, id int64) {
 	s.byMetric[mk] = append(s.byMetric[mk], id)
 }
 
+// SeriesIDs implements Store.
 func (s *sqlStore) SeriesIDs(host, metric, label string) []int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -144,6 +145,7 @@ func (s *sqlStore) SeriesIDs(host, metric, label string) []int64 {
 	return append([]int64(nil), s.byMetric[[2]string{host, metric}]...)
 }
 
+// Series implements Store.
 func (s *sqlStore) Series() []SeriesKey {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -157,6 +159,7 @@ func (s *sqlStore) Series() []SeriesKey {
 // insertChunk is the number of rows per multi-row INSERT.
 const insertChunk = 300
 
+// WriteBatch implements Store.
 func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -261,6 +264,7 @@ func idList(ids []int64) string {
 	return b.String()
 }
 
+// Buckets implements Store.
 func (s *sqlStore) Buckets(ctx context.Context, tier Tier, ids []int64, from, to, res int64) ([]Slot, error) {
 	if len(ids) == 0 || from >= to || res <= 0 {
 		return nil, nil
@@ -286,6 +290,7 @@ func (s *sqlStore) Buckets(ctx context.Context, tier Tier, ids []int64, from, to
 
 func tierName(t Tier) string { return [...]string{"raw", "1m", "1h"}[t] }
 
+// RollupState implements Store.
 func (s *sqlStore) RollupState(ctx context.Context, tier Tier) (int64, error) {
 	var upto int64
 	err := s.db.R.QueryRowContext(ctx, `SELECT upto FROM metric_rollup_state WHERE tier = ?`, tierName(tier)).Scan(&upto)
@@ -357,6 +362,7 @@ func (s *sqlStore) takeMinutes(from, to int64) ([]accKey, []float64, int64) {
 	return keys, vals, start
 }
 
+// Rollup implements Store.
 func (s *sqlStore) Rollup(ctx context.Context, tier Tier, from, to int64) error {
 	if tier == TierRaw {
 		return errors.New("rollup: raw is not a rollup tier")
@@ -396,6 +402,7 @@ func (s *sqlStore) rollupSQL(ctx context.Context, tier Tier, from, to int64) err
 	})
 }
 
+// Prune implements Store.
 func (s *sqlStore) Prune(ctx context.Context, tier Tier, before int64) (int64, error) {
 	s.mu.RLock()
 	all := make([]int64, 0, len(s.ids))
@@ -424,6 +431,7 @@ func (s *sqlStore) Prune(ctx context.Context, tier Tier, before int64) (int64, e
 	return total, nil
 }
 
+// Dashboard implements Store.
 func (s *sqlStore) Dashboard(ctx context.Context, user string) (Dashboard, error) {
 	var d Dashboard
 	var order, vis, theme sql.NullString
@@ -445,6 +453,7 @@ func (s *sqlStore) Dashboard(ctx context.Context, user string) (Dashboard, error
 	return d, nil
 }
 
+// SaveDashboard implements Store.
 func (s *sqlStore) SaveDashboard(ctx context.Context, user string, order, vis, theme json.RawMessage, now int64) error {
 	str := func(r json.RawMessage) any {
 		if r == nil {
