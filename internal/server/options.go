@@ -21,6 +21,9 @@ type Options struct {
 	StatsSource collect.Source
 	// StatsInterval is the collection period (default 5 s).
 	StatsInterval time.Duration
+	// AgentOnlineWindow is how recent an agent's last report must be for
+	// it to count as online (default 120 s).
+	AgentOnlineWindow time.Duration
 }
 
 // WithClock makes the rooms that take a clock use now.
@@ -31,3 +34,7 @@ func WithStatsSource(src collect.Source) Option { return func(o *Options) { o.St
 
 // WithStatsInterval sets the collection period.
 func WithStatsInterval(d time.Duration) Option { return func(o *Options) { o.StatsInterval = d } }
+
+// WithAgentOnlineWindow sets how recent an agent report must be for the
+// agent to count as online.
+func WithAgentOnlineWindow(d time.Duration) Option { return func(o *Options) { o.AgentOnlineWindow = d } }

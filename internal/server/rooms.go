@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/noba-go/noba/internal/admin"
+	"github.com/noba-go/noba/internal/agents"
 	"github.com/noba-go/noba/internal/alerts"
 	"github.com/noba-go/noba/internal/auth"
 	"github.com/noba-go/noba/internal/monitoring"
@@ -19,6 +20,8 @@ type rooms struct {
 	audit *admin.Auditor
 	auth  *auth.Room
 	admin *admin.Room
+	// agents (router 4)
+	agents *agents.Room
 
 	monitoring *monitoring.Room
 	// stats (router 1 metrics, operations system views)
@@ -53,7 +56,8 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// Later rooms are wired below, one block each.
 
 	// stats (router 1: live metrics, SSE, history, Prometheus; ops system
-	// views). Agents, Alerts, Plugins and Integrations are nil-safe seams.
+	// views). Agents are wired lazily (built below); Alerts/Plugins/
+	// Integrations are nil-safe seams for their rooms.
 	statsStore, err := stats.NewStore(ctx, s.DB)
 	if err != nil {
 		return nil, err
@@ -65,14 +69,40 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 				return nil
 			}
 			return rs.alerts
+		}),
+		Agents: stats.LazyAgents(func() stats.AgentSource {
+			if rs.agents == nil {
+				return nil
+			}
+			return rs.agents
 		})})
 	s.mount(rs.stats)
+
+	// agents (router 4). History (stats room) and Incidents (alerts room)
+	// are nil-safe seams; other rooms reach agents through rs.agents
+	// (Send, Run, Online, Capabilities, OnResult, AgentMetrics).
+	rs.agents, err = agents.New(ctx, agents.Deps{Store: agents.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus,
+		Audit: rs.audit, Log: s.Log.With("room", "agents"), DataDir: s.Cfg.DataDir, CORSOrigins: s.Cfg.CORSOrigins,
+		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: rs.stats,
+		Series: func(ctx context.Context, host, metric string, hours int, step int64) ([][2]float64, error) {
+			pts, err := rs.stats.Series(ctx, stats.Selector{Host: host, Metric: metric}, float64(hours), step)
+			out := make([][2]float64, 0, len(pts))
+			for _, p := range pts {
+				out = append(out, [2]float64{float64(p.Time), p.Value})
+			}
+			return out, err
+		}})
+	if err != nil {
+		return nil, err
+	}
+	s.mount(rs.agents)
 
 	// monitoring (router 6). Stats, Alerts, Agents, Metrics, SLA and Backups
 	// are nil-safe seams, wired here as those rooms arrive.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
 	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
 		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats,
+		Agents: monitoring.AgentRunner(rs.agents.Run, rs.agents.Online),
 		// Health score "uptime": SLA of the rules among the newest alert-history rows (alerts is built below).
 		SLA: monitoring.SLAFunc(func(ctx context.Context, rows, hours int) (map[string]float64, error) {
 			if rs.alerts == nil {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/noba-go/noba/internal/wire"
+)
+
+func fmtSscan(s string, f *float64) (int, error) { return fmt.Sscan(s, f) }
+
+// capBuffer keeps at most limit bytes and reports whether it overflowed.
+type capBuffer struct {
+	buf      bytes.Buffer
+	limit    int
+	overflow bool
+	onFull   func()
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	room := c.limit - c.buf.Len()
+	if room <= 0 {
+		if !c.overflow && c.onFull != nil {
+			c.onFull()
+		}
+		c.overflow = true
+		return len(p), nil
+	}
+	if len(p) > room {
+		c.buf.Write(p[:room])
+		c.overflow = true
+		if c.onFull != nil {
+			c.onFull()
+		}
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+func (c *capBuffer) String() string { return wire.Truncate(c.buf.String(), c.limit) }
+
+// runOut is the outcome of a subprocess.
+type runOut struct {
+	stdout, stderr string
+	code           int
+	err            error
+	timedOut       bool
+}
+
+// runCmd runs argv (no shell) with a timeout, capturing capped output.
+func runCmd(ctx context.Context, timeout time.Duration, argv ...string) runOut {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var so, se capBuffer
+	so.limit, se.limit = wire.OutputCap, wire.OutputCap
+	cmd.Stdout, cmd.Stderr = &so, &se
+	setProcGroup(cmd)
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	out := runOut{stdout: so.String(), stderr: se.String()}
+	if ctx.Err() == context.DeadlineExceeded {
+		out.timedOut = true
+		out.err = fmt.Errorf("Timeout after %ds", int(timeout.Seconds()))
+		out.code = -1
+		return out
+	}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		out.code = ee.ExitCode()
+	case err != nil:
+		out.err = err
+		out.code = -1
+	}
+	return out
+}
+
+// have reports whether a tool is on PATH.
+func have(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
+}
+
+// ok and fail build result fields.
+func ok(fields map[string]any) map[string]any {
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	fields["status"] = "ok"
+	return fields
+}
+
+func fail(format string, args ...any) map[string]any {
+	return map[string]any{"status": "error", "error": fmt.Sprintf(format, args...)}
+}
+
+// statusOf is "ok" for exit code 0, else "error".
+func statusOf(r runOut) string {
+	if r.err == nil && r.code == 0 {
+		return "ok"
+	}
+	return "error"
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,188 @@
+package agents
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/events"
+	"github.com/noba-go/noba/internal/wire"
+)
+
+// Auditor records audit events (provided by the admin room).
+type Auditor interface {
+	Record(ctx context.Context, action, username, details, ip string)
+}
+
+// History receives per-host metric samples of agent reports (provided by
+// the stats room). A nil History is allowed.
+type History interface {
+	WriteSamples(ctx context.Context, host string, ts int64, metrics map[string]float64) error
+}
+
+// SeriesFunc reads one host metric's history (provided by the stats
+// room): (unix time, value) points over the last hours, averaged into
+// buckets of step seconds.
+type SeriesFunc func(ctx context.Context, host, metric string, hours int, step int64) ([][2]float64, error)
+
+// Incident is one row of the alert incidents table, as the SLA summary
+// needs it.
+type Incident struct {
+	Source     string
+	Timestamp  int64
+	ResolvedAt int64
+}
+
+// Incidents lists incidents since a time (provided by the alerts room). A
+// nil Incidents gives an SLA summary without downtime.
+type Incidents interface {
+	IncidentsSince(ctx context.Context, since int64, limit int) ([]Incident, error)
+}
+
+// ResultHook is called with every command result of a type, whichever way
+// it arrived (other rooms persist network_discover, verify_backup and
+// security_scan results this way).
+type ResultHook func(ctx context.Context, hostname string, result map[string]any)
+
+// Deps are the room's dependencies.
+type Deps struct {
+	Store    Store
+	Settings *config.Settings
+	Bus      *events.Bus
+	Audit    Auditor
+	History  History
+	// Series answers GET /api/agents/{hostname}/history (nil: empty series).
+	Series SeriesFunc
+	Log    *slog.Logger
+	// DataDir holds transfers/ and, unless AgentDir is set, agent/ (the
+	// built agent binaries served by /api/agent/update).
+	DataDir  string
+	AgentDir string
+	// CORSOrigins are the extra origins allowed for the browser terminal.
+	CORSOrigins []string
+	// OnlineWindow is how recent a report must be for an agent to count as
+	// online (default 120 s).
+	OnlineWindow time.Duration
+	// Incidents feeds /api/sla/summary (nil: no downtime data).
+	Incidents Incidents
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Room is the agents room.
+type Room struct {
+	d     Deps
+	log   *slog.Logger
+	hub   *hub
+	now   func() time.Time
+	keys  keyCache
+	xfers *transfers
+
+	hookMu sync.RWMutex
+	hooks  map[string][]ResultHook
+}
+
+// New builds the room and seeds the agent map from the registry table.
+func New(ctx context.Context, d Deps) (*Room, error) {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.OnlineWindow <= 0 {
+		d.OnlineWindow = 120 * time.Second
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.AgentDir == "" && d.DataDir != "" {
+		d.AgentDir = filepath.Join(d.DataDir, "agent")
+	}
+	r := &Room{d: d, log: d.Log, now: d.Now, hub: newHub(), hooks: map[string][]ResultHook{}}
+	r.xfers = newTransfers(filepath.Join(d.DataDir, "transfers"))
+	rows, err := d.Store.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		r.hub.seed(row)
+	}
+	return r, nil
+}
+
+// OnResult registers a hook for results of command type cmd.
+func (r *Room) OnResult(cmd string, h ResultHook) {
+	r.hookMu.Lock()
+	defer r.hookMu.Unlock()
+	r.hooks[cmd] = append(r.hooks[cmd], h)
+}
+
+func (r *Room) audit(ctx context.Context, action, user, details, ip string) {
+	if r.d.Audit != nil {
+		r.d.Audit.Record(ctx, action, user, details, ip)
+	}
+}
+
+// keyCache keeps the parsed agentKeys setting for a few seconds: reports
+// arrive hundreds of times a second and the settings file rarely changes.
+type keyCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	keys []agentKey
+}
+
+// agentKey is one entry of agentKeys: a bare key (any hostname) or
+// "hostname:key" binding the key to one hostname (or a glob like "web-*").
+type agentKey struct {
+	key  string
+	host string
+}
+
+func parseKeys(s string) []agentKey {
+	var out []agentKey
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if h, k, ok := strings.Cut(e, ":"); ok && k != "" && validHostPattern(h) {
+			out = append(out, agentKey{key: k, host: h})
+			continue
+		}
+		out = append(out, agentKey{key: e})
+	}
+	return out
+}
+
+func validHostPattern(h string) bool {
+	return wire.ValidHostname(strings.ReplaceAll(h, "*", "x"))
+}
+
+func (r *Room) agentKeys() []agentKey {
+	r.keys.mu.Lock()
+	defer r.keys.mu.Unlock()
+	if r.keys.at.IsZero() || time.Since(r.keys.at) > 2*time.Second {
+		raw := ""
+		if r.d.Settings != nil {
+			raw = r.d.Settings.String("agentKeys")
+		}
+		r.keys.keys = parseKeys(raw)
+		r.keys.at = time.Now()
+	}
+	return r.keys.keys
+}
+
+// firstKey returns the first configured unbound key (install script, deploy).
+func (r *Room) firstKey() string {
+	for _, k := range r.agentKeys() {
+		if k.host == "" {
+			return k.key
+		}
+	}
+	if ks := r.agentKeys(); len(ks) > 0 {
+		return ks[0].key
+	}
+	return ""
+}

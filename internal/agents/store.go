@@ -1,0 +1,185 @@
+package agents
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/httpx"
+)
+
+// Store is the room's persistence.
+type Store interface {
+	UpsertAgent(ctx context.Context, r RegistryRow) error
+	ListAgents(ctx context.Context) ([]RegistryRow, error)
+	DeleteAgent(ctx context.Context, hostname string) error
+	InsertCommand(ctx context.Context, c HistoryRow) error
+	CompleteCommand(ctx context.Context, id, status string, result []byte, finished int64) error
+	ExpireCommands(ctx context.Context, ids []string) error
+	CommandHistory(ctx context.Context, hostname string, limit int) ([]HistoryRow, error)
+	UpsertCapabilities(ctx context.Context, hostname string, manifest []byte, probed int64, degraded []byte) error
+	Capabilities(ctx context.Context, hostname string) (manifest []byte, probed int64, err error)
+}
+
+// RegistryRow is one row of agent_registry.
+type RegistryRow struct {
+	Hostname, IP, Platform, Arch, AgentVersion string
+	FirstSeen, LastSeen                        int64
+}
+
+// HistoryRow is one row of agent_command_history.
+type HistoryRow struct {
+	ID         string          `json:"id"`
+	Hostname   string          `json:"hostname"`
+	CmdType    string          `json:"cmd_type"`
+	Params     json.RawMessage `json:"params"`
+	QueuedBy   string          `json:"queued_by"`
+	QueuedAt   int64           `json:"queued_at"`
+	Status     string          `json:"status"`
+	Result     json.RawMessage `json:"result"`
+	FinishedAt *int64          `json:"finished_at"`
+}
+
+type sqlStore struct{ d *db.DB }
+
+// NewStore returns the SQL store of the room.
+func NewStore(d *db.DB) Store { return &sqlStore{d: d} }
+
+func (s *sqlStore) UpsertAgent(ctx context.Context, r RegistryRow) error {
+	_, err := s.d.W.ExecContext(ctx, `INSERT INTO agent_registry (hostname, ip, platform, arch, agent_version, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platform, arch = excluded.arch,
+  agent_version = excluded.agent_version, last_seen = excluded.last_seen`,
+		r.Hostname, r.IP, r.Platform, r.Arch, r.AgentVersion, r.FirstSeen, r.LastSeen)
+	if err != nil {
+		return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) ListAgents(ctx context.Context) ([]RegistryRow, error) {
+	rows, err := s.d.R.QueryContext(ctx, `SELECT hostname, ip, platform, arch, agent_version, first_seen, last_seen FROM agent_registry ORDER BY hostname`)
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	defer rows.Close()
+	var out []RegistryRow
+	for rows.Next() {
+		var r RegistryRow
+		if err := rows.Scan(&r.Hostname, &r.IP, &r.Platform, &r.Arch, &r.AgentVersion, &r.FirstSeen, &r.LastSeen); err != nil {
+			return nil, fmt.Errorf("list agents: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) DeleteAgent(ctx context.Context, hostname string) error {
+	if _, err := s.d.W.ExecContext(ctx, `DELETE FROM agent_registry WHERE hostname = ?`, hostname); err != nil {
+		return fmt.Errorf("delete agent %s: %w", hostname, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) InsertCommand(ctx context.Context, c HistoryRow) error {
+	params := c.Params
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	_, err := s.d.W.ExecContext(ctx, `INSERT OR IGNORE INTO agent_command_history (id, hostname, cmd_type, params, queued_by, queued_at, status)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Hostname, c.CmdType, string(params), c.QueuedBy, c.QueuedAt, "queued")
+	if err != nil {
+		return fmt.Errorf("insert command %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) CompleteCommand(ctx context.Context, id, status string, result []byte, finished int64) error {
+	_, err := s.d.W.ExecContext(ctx, `UPDATE agent_command_history SET status = ?, result = ?, finished_at = ? WHERE id = ?`,
+		status, string(result), finished, id)
+	if err != nil {
+		return fmt.Errorf("complete command %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) ExpireCommands(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE agent_command_history SET status = 'expired' WHERE id = ? AND status = 'queued'`, id); err != nil {
+				return fmt.Errorf("expire command %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *sqlStore) CommandHistory(ctx context.Context, hostname string, limit int) ([]HistoryRow, error) {
+	q := `SELECT id, hostname, cmd_type, params, queued_by, queued_at, status, result, finished_at FROM agent_command_history`
+	args := []any{}
+	if hostname != "" {
+		q += ` WHERE hostname = ?`
+		args = append(args, hostname)
+	}
+	q += ` ORDER BY queued_at DESC, rowid DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.d.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("command history: %w", err)
+	}
+	defer rows.Close()
+	out := []HistoryRow{}
+	for rows.Next() {
+		var r HistoryRow
+		var params string
+		var result sql.NullString
+		var fin sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Hostname, &r.CmdType, &params, &r.QueuedBy, &r.QueuedAt, &r.Status, &result, &fin); err != nil {
+			return nil, fmt.Errorf("command history: %w", err)
+		}
+		r.Params = jsonOr(params, "{}")
+		r.Result = jsonOr(result.String, "null")
+		if fin.Valid {
+			v := fin.Int64
+			r.FinishedAt = &v
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func jsonOr(s, def string) json.RawMessage {
+	if s == "" || !json.Valid([]byte(s)) {
+		return json.RawMessage(def)
+	}
+	return json.RawMessage(s)
+}
+
+func (s *sqlStore) UpsertCapabilities(ctx context.Context, hostname string, manifest []byte, probed int64, degraded []byte) error {
+	_, err := s.d.W.ExecContext(ctx, `INSERT INTO capability_manifests (hostname, manifest, probed_at, degraded_capabilities)
+VALUES (?, ?, ?, ?) ON CONFLICT(hostname) DO UPDATE SET manifest = excluded.manifest, probed_at = excluded.probed_at,
+  degraded_capabilities = excluded.degraded_capabilities`, hostname, string(manifest), probed, string(degraded))
+	if err != nil {
+		return fmt.Errorf("upsert capabilities %s: %w", hostname, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Capabilities(ctx context.Context, hostname string) ([]byte, int64, error) {
+	var m string
+	var probed int64
+	err := s.d.R.QueryRowContext(ctx, `SELECT manifest, probed_at FROM capability_manifests WHERE hostname = ?`, hostname).Scan(&m, &probed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, httpx.NotFound("No capability manifest for %s", hostname)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("capabilities %s: %w", hostname, err)
+	}
+	return []byte(m), probed, nil
+}
