@@ -79,7 +79,7 @@ func (r *Room) monitorsWithStats(ctx context.Context) ([]EndpointMonitor, error)
 	if err != nil {
 		return nil, err
 	}
-	stats, err := r.d.Store.Stats(ctx, r.d.Now().Unix()-uptimeWindow)
+	stats, err := r.d.Store.Stats(ctx, r.window(r.d.Now().Unix()-uptimeWindow))
 	if err != nil {
 		return nil, err
 	}

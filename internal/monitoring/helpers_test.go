@@ -168,7 +168,7 @@ func monitors(t *testing.T, env *servertest.Env, tok string) map[string]monitori
 	return out
 }
 
-func createMonitor(t *testing.T, env *servertest.Env, body map[string]any) int64 {
+func createMonitor(t testing.TB, env *servertest.Env, body map[string]any) int64 {
 	t.Helper()
 	var out struct {
 		ID     int64  `json:"id"`

@@ -30,7 +30,7 @@ func (r *Room) RunCheck(ctx context.Context, id int64) (CheckResult, EndpointMon
 	}
 	res, noHistory := r.check(ctx, m)
 	now := r.d.Now().Unix()
-	sv := Saved{Now: now, Result: res, NoHistory: noHistory, CertAlertLevel: m.certAlertLevel,
+	sv := Saved{Now: now, Day: dayIndex(now, r.d.Location), Result: res, NoHistory: noHistory, CertAlertLevel: m.certAlertLevel,
 		CertAlertedAt: m.certAlertedAt, DownAlerted: m.downAlerted}
 	var actions []alertAction
 	event := func(kind, sev, msg string) {

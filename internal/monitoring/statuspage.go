@@ -59,6 +59,13 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// window returns the statistics window starting at since.
+func (r *Room) window(since int64) Window {
+	t := time.Unix(since, 0).In(r.d.Location)
+	next := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, r.d.Location).Unix()
+	return Window{Since: since, DayStart: next, FirstDay: dayIndex(next, r.d.Location)}
+}
+
 func dayDate(idx int64) string { return time.Unix(idx*86400, 0).UTC().Format("2006-01-02") }
 
 // publicStatus assembles the public status data.
@@ -91,7 +98,7 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 			linked = append(linked, *c.MonitorID)
 		}
 	}
-	daily, err := r.d.Store.DailyUptime(ctx, linked, since, int64(off))
+	daily, err := r.d.Store.DailyUptime(ctx, linked, first)
 	if err != nil {
 		return nil, err
 	}

@@ -68,13 +68,21 @@ type EndpointEvent struct {
 // Saved is what one check writes: the monitor's new state, the history row
 // (unless NoHistory) and the state-change events.
 type Saved struct {
-	Now            int64
+	Now int64
+	// Day is the calendar day of Now (days since the epoch in the page's zone).
+	Day            int64
 	Result         CheckResult
 	NoHistory      bool
 	CertAlertLevel string
 	CertAlertedAt  int64
 	DownAlerted    bool
 	Events         []EndpointEvent
+}
+
+// Window is a statistics window: rows from Since to DayStart (the start of
+// FirstDay), then the daily counts from FirstDay on.
+type Window struct {
+	Since, DayStart, FirstDay int64
 }
 
 // Stat is a monitor's uptime over a window.
@@ -131,10 +139,10 @@ type Store interface {
 	UpdateMonitor(ctx context.Context, id int64, cols map[string]any) error
 	DeleteMonitor(ctx context.Context, id int64) error
 	SaveCheck(ctx context.Context, id int64, s Saved) error
-	Stats(ctx context.Context, since int64) (map[int64]Stat, error)
+	Stats(ctx context.Context, w Window) (map[int64]Stat, error)
 	Events(ctx context.Context, limit int) (map[int64][]EndpointEvent, error)
 	History(ctx context.Context, id int64, limit int) ([]EndpointCheck, error)
-	DailyUptime(ctx context.Context, ids []int64, since, offset int64) (map[int64][]DayUptime, error)
+	DailyUptime(ctx context.Context, ids []int64, firstDay int64) (map[int64][]DayUptime, error)
 	Prune(ctx context.Context, before int64) (int64, error)
 
 	ListComponents(ctx context.Context) ([]StatusComponent, error)
@@ -311,6 +319,18 @@ func (s *sqlStore) SaveCheck(ctx context.Context, id int64, sv Saved) error {
 				status_code, error) VALUES (?, ?, ?, ?, ?, ?)`, id, sv.Now, r.Status, r.ResponseMS, r.StatusCode, emptyNil(r.Error)); err != nil {
 				return fmt.Errorf("save check history: %w", err)
 			}
+			if r.Status != StatusSkipped {
+				upMS := int64(0)
+				if r.Status == StatusUp {
+					upMS = r.ResponseMS
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO endpoint_daily (monitor_id, day, up, total, up_ms) VALUES (?, ?, ?, 1, ?)
+					ON CONFLICT (monitor_id, day) DO UPDATE SET up = endpoint_daily.up + excluded.up, total = endpoint_daily.total + 1,
+					up_ms = endpoint_daily.up_ms + excluded.up_ms`,
+					id, sv.Day, b2i(r.Status == StatusUp), upMS); err != nil {
+					return fmt.Errorf("save check day: %w", err)
+				}
+			}
 		}
 		for _, e := range sv.Events {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO endpoint_events (monitor_id, timestamp, kind, severity, message)
@@ -329,21 +349,23 @@ func emptyNil(s string) any {
 	return s
 }
 
-func (s *sqlStore) Stats(ctx context.Context, since int64) (map[int64]Stat, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id,
-		SUM(CASE WHEN status = 'up' THEN 1 ELSE 0 END), COUNT(*),
-		AVG(CASE WHEN status = 'up' THEN response_ms END)
-		FROM endpoint_check_history WHERE timestamp >= ? AND status <> 'skipped' GROUP BY monitor_id`, since)
+func (s *sqlStore) Stats(ctx context.Context, w Window) (map[int64]Stat, error) {
+	// Whole days from the daily counts, the partial first day from the rows.
+	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id, SUM(up), SUM(total), SUM(up_ms) FROM (
+		SELECT monitor_id, up, total, up_ms FROM endpoint_daily WHERE day >= ?
+		UNION ALL
+		SELECT monitor_id, CASE WHEN status = 'up' THEN 1 ELSE 0 END, 1, CASE WHEN status = 'up' THEN COALESCE(response_ms, 0) ELSE 0 END
+		FROM endpoint_check_history WHERE monitor_id IN (SELECT id FROM endpoint_monitors)
+		AND timestamp >= ? AND timestamp < ? AND status <> 'skipped'
+	) AS c GROUP BY monitor_id`, w.FirstDay, w.Since, w.DayStart)
 	if err != nil {
 		return nil, fmt.Errorf("monitor stats: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64]Stat{}
 	for rows.Next() {
-		var id int64
-		var up, total int
-		var avg sql.NullFloat64
-		if err := rows.Scan(&id, &up, &total, &avg); err != nil {
+		var id, up, total, upMS int64
+		if err := rows.Scan(&id, &up, &total, &upMS); err != nil {
 			return nil, fmt.Errorf("monitor stats: %w", err)
 		}
 		st := Stat{}
@@ -351,8 +373,8 @@ func (s *sqlStore) Stats(ctx context.Context, since int64) (map[int64]Stat, erro
 			u := round(float64(up)/float64(total)*100, 2)
 			st.Uptime = &u
 		}
-		if avg.Valid {
-			a := round(avg.Float64, 1)
+		if up > 0 {
+			a := round(float64(upMS)/float64(up), 1)
 			st.AvgMS = &a
 		}
 		out[id] = st
@@ -401,20 +423,18 @@ func (s *sqlStore) History(ctx context.Context, id int64, limit int) ([]Endpoint
 	return out, rows.Err()
 }
 
-func (s *sqlStore) DailyUptime(ctx context.Context, ids []int64, since, offset int64) (map[int64][]DayUptime, error) {
+func (s *sqlStore) DailyUptime(ctx context.Context, ids []int64, firstDay int64) (map[int64][]DayUptime, error) {
 	out := map[int64][]DayUptime{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	args := []any{offset, since}
+	args := []any{firstDay}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id, (timestamp + ?) / 86400 AS day,
-		SUM(CASE WHEN status = 'up' THEN 1 ELSE 0 END), COUNT(*)
-		FROM endpoint_check_history WHERE timestamp >= ? AND status <> 'skipped' AND monitor_id IN (`+ph+`)
-		GROUP BY monitor_id, day ORDER BY monitor_id, day`, args...)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id, day, up, total FROM endpoint_daily
+		WHERE day >= ? AND monitor_id IN (`+ph+`) ORDER BY monitor_id, day`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("daily uptime: %w", err)
 	}
@@ -440,6 +460,10 @@ func (s *sqlStore) Prune(ctx context.Context, before int64) (int64, error) {
 		n, _ = res.RowsAffected()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_events WHERE timestamp < ?`, before); err != nil {
 			return fmt.Errorf("prune events: %w", err)
+		}
+		// Days are kept a day longer than rows, so a partial first day stays whole.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_daily WHERE day < ?`, before/86400-1); err != nil {
+			return fmt.Errorf("prune days: %w", err)
 		}
 		return nil
 	})

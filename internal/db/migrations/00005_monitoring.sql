@@ -40,8 +40,21 @@ CREATE TABLE endpoint_check_history (
     status_code INTEGER,
     error       TEXT
 );
-CREATE INDEX idx_endpoint_check_history_monitor ON endpoint_check_history(monitor_id, timestamp);
+CREATE INDEX idx_endpoint_check_history_monitor ON endpoint_check_history(monitor_id, timestamp, status, response_ms);
 CREATE INDEX idx_endpoint_check_history_ts ON endpoint_check_history(timestamp);
+
+-- Per-day check counts of a monitor (day = days since the epoch in the
+-- server's time zone), kept beside the raw history so that the public
+-- status page's 90-day bars and the 30-day uptime never scan the raw rows
+-- (up_ms sums the response times of the up checks).
+CREATE TABLE endpoint_daily (
+    monitor_id INTEGER NOT NULL REFERENCES endpoint_monitors(id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    up         INTEGER NOT NULL DEFAULT 0,
+    total      INTEGER NOT NULL DEFAULT 0,
+    up_ms      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (monitor_id, day)
+);
 
 -- State changes of a monitor (down, recovered, certificate warnings): what
 -- was sent to the alerts room, kept here so it is observable on its own.
@@ -92,5 +105,6 @@ DROP TABLE status_updates;
 DROP TABLE status_incidents;
 DROP TABLE status_components;
 DROP TABLE endpoint_events;
+DROP TABLE endpoint_daily;
 DROP TABLE endpoint_check_history;
 DROP TABLE endpoint_monitors;
