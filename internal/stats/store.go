@@ -105,7 +105,7 @@ type accVal struct {
 
 // maxAcc bounds the accumulators when rollups do not run; past it the
 // store falls back to SQL rollups for the minutes it dropped.
-const maxAcc = 2_000_000
+const maxAcc = 500_000
 
 // NewStore returns the SQL store and loads the series index.
 func NewStore(ctx context.Context, d *db.DB) (Store, error) {
