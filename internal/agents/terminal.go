@@ -85,6 +85,11 @@ func (r *Room) fanoutSession(host, session string, m wire.Msg) {
 	for _, s := range r.subsOf(host) {
 		if s.owns(session) {
 			s.deliver(m)
+			if m.Type() == wire.TypePtyExit {
+				s.mu.Lock()
+				delete(s.sessions, session)
+				s.mu.Unlock()
+			}
 		}
 	}
 }
@@ -239,9 +244,7 @@ func (r *Room) terminalPTY(ctx context.Context, host string, sub *termSub, p aut
 	case wire.TypePtyResize:
 		fwd["cols"], fwd["rows"] = min(max(m.Int("cols", 80), 10), 500), min(max(m.Int("rows", 24), 5), 300)
 	case wire.TypePtyClose:
-		sub.mu.Lock()
-		delete(sub.sessions, session)
-		sub.mu.Unlock()
+		// The session stays owned until the agent's pty_exit arrives.
 		r.audit(ctx, "agent_terminal_close", p.Username, fmt.Sprintf("host=%s session=%s", host, session), ip)
 	}
 	conn := r.hub.conn(host)
