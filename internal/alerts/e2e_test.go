@@ -35,13 +35,13 @@ func (f *fixture) source() collect.Source {
 
 // hookRecorder is an httptest webhook receiver.
 type hookRecorder struct {
-	mu  sync.Mutex
-	got []notify.WebhookPayload
-	ch  chan notify.WebhookPayload
+	mu    sync.Mutex
+	got   []notify.WebhookPayload
+	taken map[int]bool
 }
 
 func newHook(t *testing.T) (*hookRecorder, *httptest.Server) {
-	h := &hookRecorder{ch: make(chan notify.WebhookPayload, 100)}
+	h := &hookRecorder{taken: map[int]bool{}}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p notify.WebhookPayload
 		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
@@ -51,7 +51,6 @@ func newHook(t *testing.T) (*hookRecorder, *httptest.Server) {
 		h.mu.Lock()
 		h.got = append(h.got, p)
 		h.mu.Unlock()
-		h.ch <- p
 	}))
 	t.Cleanup(hs.Close)
 	return h, hs
@@ -70,19 +69,22 @@ func (h *hookRecorder) events(ruleID string) []string {
 	return out
 }
 
+// wait returns the next not yet returned payload for ruleID and event.
 func (h *hookRecorder) wait(t *testing.T, ruleID, event string) notify.WebhookPayload {
 	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case p := <-h.ch:
-			if p.RuleID == ruleID && p.Event == event {
-				return p
+	var found notify.WebhookPayload
+	eventually(t, event+" webhook for "+ruleID, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for i, p := range h.got {
+			if p.RuleID == ruleID && p.Event == event && !h.taken[i] {
+				h.taken[i], found = true, p
+				return true
 			}
-		case <-deadline:
-			t.Fatalf("no %s webhook for %s; got %v", event, ruleID, h.events(ruleID))
 		}
-	}
+		return false
+	})
+	return found
 }
 
 func eventually(t *testing.T, what string, f func() bool) {
