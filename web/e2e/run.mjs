@@ -328,6 +328,49 @@ test('agents: a terminal echoes', async ({ page, token }) => {
   await page.waitForFunction(() => /noba-term-42/.test(document.querySelector('.xterm-rows')?.textContent || ''), null, { timeout: 15000 })
 })
 
+test('agents: send a file to the agent and read it back with a command', async ({ page, token }) => {
+  await waitAgentOnline(token)
+  await signIn(page)
+  const dest = `/tmp/noba-e2e-${Date.now()}.txt`
+  await page.goto(`${baseURL}/agents/${AGENT_HOST}?tab=files`)
+  await page.setInputFiles('input[name=push-file]', { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('noba-e2e-file-content\n') })
+  await page.fill('input[name=push-path]', dest)
+  await page.click('[data-testid=push-file]')
+  const msg = await (await page.waitForSelector('[data-testid=file-msg]')).innerText()
+  if (!/Queued: transfer/.test(msg)) throw new Error(`file push says ${JSON.stringify(msg)}`)
+  await page.goto(`${baseURL}/agents/${AGENT_HOST}?tab=commands`)
+  await page.click('[aria-label="Command palette"] button[role=tab]:has-text("Files")')
+  await page.click('[data-cmd=file_read]')
+  await page.fill('input[name=path]', dest)
+  // The push is asynchronous: retry the read until the file is there.
+  await waitFor('the pushed file on the agent', async () => {
+    await page.click('[data-testid=run-command]')
+    const el = await page.waitForSelector('[data-testid=command-result]:not([data-status=waiting])', { timeout: 20000 })
+    const ok = /noba-e2e-file-content/.test(await el.innerText())
+    if (!ok) await page.evaluate(() => document.querySelectorAll('[data-testid=command-result]').forEach((e) => e.remove()))
+    return ok
+  }, 30000, 1000)
+})
+
+test('monitoring: add a status component, open, update and resolve an incident', async ({ page }) => {
+  await signIn(page)
+  await page.goto(baseURL + '/monitoring/status')
+  await page.fill('input[name=comp-name]', 'E2E API')
+  await page.click('[data-testid=add-component] button')
+  await page.waitForSelector('[data-component="E2E API"]')
+  await page.fill('input[name=inc-title]', 'E2E outage')
+  await page.fill('input[name=inc-message]', 'Looking into it')
+  await page.click('[data-testid=open-incident] button')
+  const inc = '[data-incident="E2E outage"]'
+  await page.waitForSelector(inc)
+  await page.fill(`${inc} input[aria-label="Update message"]`, 'Found the cause')
+  await page.click(`${inc} button:has-text("Post")`)
+  await page.waitForSelector(`${inc} :text("Found the cause")`)
+  await page.click(`${inc} button:has-text("Resolve")`)
+  await page.waitForSelector(`${inc} .badge:text("resolved")`)
+  await page.screenshot({ path: join(ART, 'monitoring-status.png'), fullPage: true })
+})
+
 for (const theme of ['light', 'dark']) {
   test(`tour: every page renders without console errors or CSP violations (${theme} theme)`, { colorScheme: theme }, async ({ page }) => {
     await signIn(page)
