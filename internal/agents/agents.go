@@ -69,6 +69,15 @@ type Deps struct {
 	OnlineWindow time.Duration
 	// Incidents feeds /api/sla/summary (nil: no downtime data).
 	Incidents Incidents
+	// DeployRoot prefixes every path the SSH deploy installs to (tests
+	// install below a temporary directory); "" in production.
+	DeployRoot string
+	// DeployAllowLoopback lets deploy hand out a loopback server URL
+	// (tests, where the "remote" host is this machine).
+	DeployAllowLoopback bool
+	// SSHKeyFiles are the server user's private keys tried by deploy when
+	// the request brings no password or key.
+	SSHKeyFiles []string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -163,7 +172,7 @@ func validHostPattern(h string) bool {
 func (r *Room) agentKeys() []agentKey {
 	r.keys.mu.Lock()
 	defer r.keys.mu.Unlock()
-	if r.keys.at.IsZero() || time.Since(r.keys.at) > 2*time.Second {
+	if r.keys.at.IsZero() || time.Since(r.keys.at) > time.Second {
 		raw := ""
 		if r.d.Settings != nil {
 			raw = r.d.Settings.String("agentKeys")

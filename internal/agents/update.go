@@ -186,7 +186,7 @@ func (r *Room) autoUpdate(host, version, impl, platform, arch string, cmds []wir
 // serverURL works out the URL agents should use (spec 20 §12.2): the
 // serverUrl setting, else the request's (forwarded) host. It refuses
 // localhost addresses, which a remote host cannot reach.
-func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg string) (string, error) {
+func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg string, allowLoopback bool) (string, error) {
 	u := strings.TrimSpace(override)
 	if u == "" && r.d.Settings != nil {
 		u = strings.TrimSpace(r.d.Settings.String("serverUrl"))
@@ -212,7 +212,7 @@ func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg st
 		return "", httpx.Invalid("Invalid server URL")
 	}
 	h := pu.Hostname()
-	if h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.") {
+	if !allowLoopback && (h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")) {
 		return "", httpx.Invalid("%s", localhostMsg)
 	}
 	if ip := net.ParseIP(h); ip == nil && !wire.ValidHostname(h) {
@@ -247,7 +247,7 @@ func (r *Room) installScript(w http.ResponseWriter, req *http.Request) {
 	}
 	server, err := r.serverURL(req, "",
 		"Cannot generate install script when accessing via localhost. Set 'serverUrl' in Settings or access NOBA via its network address.",
-		"Server URL could not be determined.")
+		"Server URL could not be determined.", false)
 	if err != nil {
 		httpx.WriteErr(w, err)
 		return

@@ -24,6 +24,10 @@ type Options struct {
 	// AgentOnlineWindow is how recent an agent's last report must be for
 	// it to count as online (default 120 s).
 	AgentOnlineWindow time.Duration
+	// AgentDeployRoot prefixes the paths the SSH deploy installs to, and
+	// AgentDeployLoopback lets it use a loopback server URL (tests).
+	AgentDeployRoot     string
+	AgentDeployLoopback bool
 }
 
 // WithClock makes the rooms that take a clock use now.
@@ -37,4 +41,12 @@ func WithStatsInterval(d time.Duration) Option { return func(o *Options) { o.Sta
 
 // WithAgentOnlineWindow sets how recent an agent report must be for the
 // agent to count as online.
-func WithAgentOnlineWindow(d time.Duration) Option { return func(o *Options) { o.AgentOnlineWindow = d } }
+func WithAgentOnlineWindow(d time.Duration) Option {
+	return func(o *Options) { o.AgentOnlineWindow = d }
+}
+
+// WithAgentDeployTarget makes the SSH deploy install below root and accept a
+// loopback server URL (tests deploying to this machine).
+func WithAgentDeployTarget(root string) Option {
+	return func(o *Options) { o.AgentDeployRoot, o.AgentDeployLoopback = root, true }
+}
