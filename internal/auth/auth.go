@@ -47,6 +47,9 @@ type Deps struct {
 	// AuthorizedKeys is the authorized_keys file managed by the SSH-key routes.
 	AuthorizedKeys string
 	Now            func() time.Time
+	// Iterations is the PBKDF2 work factor of new hashes (default
+	// Iterations; never below 200,000 outside tests).
+	Iterations int
 }
 
 type session struct {
@@ -89,6 +92,9 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.Iterations <= 0 {
+		d.Iterations = Iterations
 	}
 	r := &Room{d: d, limiter: NewLimiter(d.Now), sessions: map[string]session{}, keyTouch: map[string]time.Time{},
 		totpUsed: map[string]string{}, wsTokens: map[string]wsToken{}}
@@ -338,7 +344,7 @@ func (r *Room) Bootstrap(ctx context.Context, adminUser, adminPassword, usersCon
 		}
 		pw, generated = p, true
 	}
-	h, err := HashPassword(pw)
+	h, err := r.hash(pw)
 	if err != nil {
 		return err
 	}
@@ -440,13 +446,13 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	u, err := r.d.Store.User(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a real check so that timing does not tell which names exist.
-		VerifyPassword("pbkdf2:600000:00000000000000000000000000000000:00", password)
+		VerifyPassword(fmt.Sprintf("pbkdf2:%d:00000000000000000000000000000000:00", r.d.Iterations), password)
 		return fail()
 	}
 	if err != nil {
 		return LoginResult{}, err
 	}
-	ok, upgrade := VerifyPassword(u.Hash, password)
+	ok, upgrade := VerifyPasswordIter(u.Hash, password, r.d.Iterations)
 	if !ok {
 		return fail()
 	}
@@ -463,7 +469,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	}
 	r.limiter.Reset(ip)
 	if upgrade {
-		if h, err := HashPassword(password); err == nil {
+		if h, err := r.hash(password); err == nil {
 			if err := r.d.Store.UpgradeHash(ctx, u.Username, h); err != nil {
 				r.d.Log.Warn("password hash upgrade failed", "username", u.Username, "err", err)
 			}
@@ -576,3 +582,6 @@ func randomHex(n int) (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
+
+// hash makes a new password hash with the room's work factor.
+func (r *Room) hash(pw string) (string, error) { return HashPasswordIter(pw, r.d.Iterations) }

@@ -251,7 +251,7 @@ func (r *Room) changeOwnPassword(ctx context.Context, in *ownPasswordIn) (*statu
 	if err := CheckPasswordStrength(in.Body.New, r.d.PwMinLen); err != nil {
 		return nil, err
 	}
-	h, err := HashPassword(in.Body.New)
+	h, err := r.hash(in.Body.New)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +432,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		if _, err := r.d.Store.User(ctx, name); err == nil {
 			return nil, httpx.Conflict("User already exists")
 		}
-		h, err := HashPassword(b.Password)
+		h, err := r.hash(b.Password)
 		if err != nil {
 			return nil, err
 		}
@@ -461,7 +461,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		if err := CheckPasswordStrength(b.Password, r.d.PwMinLen); err != nil {
 			return nil, err
 		}
-		h, err := HashPassword(b.Password)
+		h, err := r.hash(b.Password)
 		if err != nil {
 			return nil, err
 		}

@@ -20,22 +20,28 @@ const Iterations = 600_000
 
 // HashPassword returns "pbkdf2:<iterations>:<salt_hex>:<dk_hex>"; the salt
 // is 16 random bytes whose hex text is the PBKDF2 salt (spec 10 §2.1).
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return HashPasswordIter(pw, Iterations) }
+
+// HashPasswordIter is HashPassword with a given work factor.
+func HashPasswordIter(pw string, iters int) (string, error) {
 	var salt [16]byte
 	if _, err := rand.Read(salt[:]); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
 	}
 	sh := hex.EncodeToString(salt[:])
-	dk, err := pbkdf2.Key(sha256.New, pw, []byte(sh), Iterations, 32)
+	dk, err := pbkdf2.Key(sha256.New, pw, []byte(sh), iters, 32)
 	if err != nil {
 		return "", fmt.Errorf("pbkdf2: %w", err)
 	}
-	return fmt.Sprintf("pbkdf2:%d:%s:%s", Iterations, sh, hex.EncodeToString(dk)), nil
+	return fmt.Sprintf("pbkdf2:%d:%s:%s", iters, sh, hex.EncodeToString(dk)), nil
 }
 
 // VerifyPassword checks pw against a stored hash in any of the accepted
 // forms; upgrade reports whether the hash should be re-made at login.
-func VerifyPassword(stored, pw string) (ok, upgrade bool) {
+func VerifyPassword(stored, pw string) (ok, upgrade bool) { return VerifyPasswordIter(stored, pw, Iterations) }
+
+// VerifyPasswordIter is VerifyPassword against the work factor want.
+func VerifyPasswordIter(stored, pw string, want int) (ok, upgrade bool) {
 	if stored == "" {
 		return false, false
 	}
@@ -46,7 +52,7 @@ func VerifyPassword(stored, pw string) (ok, upgrade bool) {
 		if err != nil || iters <= 0 || iters > 10_000_000 {
 			return false, false
 		}
-		return pbkdf2Equal(pw, parts[2], parts[3], iters), iters < Iterations
+		return pbkdf2Equal(pw, parts[2], parts[3], iters), iters < want
 	case len(parts) == 3 && parts[0] == "pbkdf2":
 		return pbkdf2Equal(pw, parts[1], parts[2], 200_000), true
 	case len(parts) == 2 && parts[0] != "pbkdf2" && !strings.HasPrefix(stored, "!"):

@@ -61,7 +61,7 @@ func TestUsersConfImportAndUpgrade(t *testing.T) {
 		s := sha256.Sum256([]byte("s4lt" + "Viewer-pass1"))
 		return hex.EncodeToString(s[:])
 	}() + ":viewer\n"
-	env := servertest.NewWith(t, servertest.Setup{Before: func(dir string) {
+	env := servertest.NewWith(t, servertest.Setup{RealPasswordCost: true, Before: func(dir string) {
 		if err := os.WriteFile(filepath.Join(dir, "users.conf"), []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,9 @@ type Option func(*Options)
 type Options struct {
 	// SkipBootstrap leaves the user table empty (no first admin).
 	SkipBootstrap bool
+	// PasswordIterations lowers the PBKDF2 work factor (tests only: the
+	// race detector makes 600,000 iterations cost seconds per login).
+	PasswordIterations int
 	// Now replaces the clock of the rooms that take one (token expiry, audit times).
 	Now func() time.Time
 	// StatsSource replaces the host collectors of the stats room (fixtures).
@@ -29,6 +32,9 @@ type Options struct {
 	AgentDeployRoot     string
 	AgentDeployLoopback bool
 }
+
+// WithPasswordIterations sets the PBKDF2 work factor of new hashes (tests).
+func WithPasswordIterations(n int) Option { return func(o *Options) { o.PasswordIterations = n } }
 
 // WithClock makes the rooms that take a clock use now.
 func WithClock(now func() time.Time) Option { return func(o *Options) { o.Now = now } }

@@ -37,7 +37,8 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 
 	// auth
 	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys, Now: s.Opts.Now})
+		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys, Now: s.Opts.Now,
+		Iterations: s.Opts.PasswordIterations})
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,10 @@ type Setup struct {
 	Options []server.Option
 	// Jobs runs the server's background jobs while the test runs.
 	Jobs bool
+	// RealPasswordCost keeps the production PBKDF2 work factor; by default
+	// test servers hash with 10,000 iterations (the same code, a lower
+	// cost) so that logins under the race detector take milliseconds.
+	RealPasswordCost bool
 	// Before runs on the fresh data directory before the server starts
 	// (to seed files such as users.conf or config.yaml).
 	Before func(dir string)
@@ -101,7 +105,11 @@ func NewWith(t testing.TB, st Setup) *Env {
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := server.New(ctx, cfg, log, st.Options...)
+	opts := st.Options
+	if !st.RealPasswordCost {
+		opts = append([]server.Option{server.WithPasswordIterations(10_000)}, opts...)
+	}
+	s, err := server.New(ctx, cfg, log, opts...)
 	if err != nil {
 		cancel()
 		t.Fatalf("server.New: %v", err)
