@@ -38,7 +38,9 @@ func HashPasswordIter(pw string, iters int) (string, error) {
 
 // VerifyPassword checks pw against a stored hash in any of the accepted
 // forms; upgrade reports whether the hash should be re-made at login.
-func VerifyPassword(stored, pw string) (ok, upgrade bool) { return VerifyPasswordIter(stored, pw, Iterations) }
+func VerifyPassword(stored, pw string) (ok, upgrade bool) {
+	return VerifyPasswordIter(stored, pw, Iterations)
+}
 
 // VerifyPasswordIter is VerifyPassword against the work factor want.
 func VerifyPasswordIter(stored, pw string, want int) (ok, upgrade bool) {
