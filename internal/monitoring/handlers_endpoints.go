@@ -166,6 +166,7 @@ func (r *Room) updateEndpoint(ctx context.Context, in *updateEndpointIn) (*okOut
 	if retire {
 		r.retireAlerts(ctx, old)
 	}
+	r.changed()
 	r.audit(ctx, "endpoint_update", fmt.Sprintf("id=%d", id))
 	return ok(), nil
 }
@@ -189,6 +190,7 @@ func (r *Room) deleteEndpoint(ctx context.Context, in *monitorIDIn) (*okOut, err
 	r.locks.Delete(id)
 	// An open down or certificate alert of a deleted monitor would never resolve.
 	r.retireAlerts(ctx, m)
+	r.changed()
 	r.audit(ctx, "endpoint_delete", fmt.Sprintf("id=%d name=%s", id, m.Name))
 	return ok(), nil
 }

@@ -111,6 +111,7 @@ func (r *Room) createComponent(ctx context.Context, in *bodyIn) (*idOut, error) 
 	if err != nil {
 		return nil, err
 	}
+	r.changed()
 	r.audit(ctx, "status_component_create", fmt.Sprintf("id=%d name=%s", id, c.Name))
 	return okID(id), nil
 }
@@ -150,6 +151,7 @@ func (r *Room) updateComponent(ctx context.Context, in *componentIn) (*okOut, er
 	if err := r.d.Store.UpdateComponent(ctx, id, cols); err != nil {
 		return nil, err
 	}
+	r.changed()
 	r.audit(ctx, "status_component_update", fmt.Sprintf("id=%d", id))
 	return ok(), nil
 }
@@ -166,6 +168,7 @@ func (r *Room) deleteComponent(ctx context.Context, in *compIDIn) (*okOut, error
 	if err := r.d.Store.DeleteComponent(ctx, id); err != nil {
 		return nil, err
 	}
+	r.changed()
 	r.audit(ctx, "status_component_delete", fmt.Sprintf("id=%d", id))
 	return ok(), nil
 }
@@ -213,6 +216,7 @@ func (r *Room) createIncident(ctx context.Context, in *bodyIn) (*idOut, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.changed()
 	r.audit(ctx, "status_incident_create", fmt.Sprintf("id=%d title=%s", id, title))
 	return okID(id), nil
 }
@@ -251,6 +255,7 @@ func (r *Room) updateIncident(ctx context.Context, in *incidentIn) (*idOut, erro
 	if err != nil {
 		return nil, err
 	}
+	r.changed()
 	r.audit(ctx, "status_incident_update", fmt.Sprintf("incident=%d status=%s", id, st))
 	return okID(uid), nil
 }
@@ -268,6 +273,7 @@ func (r *Room) resolveIncident(ctx context.Context, in *incidentIDIn) (*okOut, e
 	if err != nil {
 		return nil, err
 	}
+	r.changed()
 	if changed {
 		r.audit(ctx, "status_incident_resolve", fmt.Sprintf("id=%d", id))
 	}
@@ -292,12 +298,12 @@ type incidentsOut struct {
 }
 
 func (r *Room) publicIncidentList(ctx context.Context, _ *struct{}) (*incidentsOut, error) {
-	ins, err := r.d.Store.Incidents(ctx, false, 50)
+	v, err := r.publicView(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := &incidentsOut{}
-	out.Body.Incidents = publicIncidents(ins)
+	out.Body.Incidents = v.incidents
 	return out, nil
 }
 

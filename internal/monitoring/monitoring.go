@@ -85,6 +85,8 @@ type Room struct {
 
 	scoreMu   sync.Mutex
 	lastScore map[string]any
+
+	public publicCache
 }
 
 // New builds the monitoring room.

@@ -86,22 +86,28 @@ func (r *Room) pageIncident(in StatusIncident) pageIncident {
 }
 
 // statusPage serves GET /status: the public status page, rendered on the
-// server (no script; a meta refresh reloads it every 30 s).
+// server (no script; a meta refresh reloads it every 30 s). The rendering
+// is kept with the cached public view.
 func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
-	ctx := req.Context()
-	ps, err := r.publicStatus(ctx)
+	v, err := r.publicView(req.Context())
+	if err == nil {
+		v.htmlOnce.Do(func() { v.html, v.htmlErr = r.renderPage(v) })
+		err = v.htmlErr
+	}
 	if err != nil {
 		r.d.Log.Error("status page", "err", err)
 		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
 		return
 	}
-	all, err := r.d.Store.Incidents(ctx, false, 50)
-	if err != nil {
-		r.d.Log.Error("status page", "err", err)
-		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
-		return
-	}
-	pd := pageData{Updated: r.d.Now().In(r.d.Location).Format("Jan 2, 2006 15:04:05 MST"), Overall: ps.Overall, Banner: banners[ps.Overall]}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(v.html)
+}
+
+func (r *Room) renderPage(v *publicView) ([]byte, error) {
+	ps, all := v.status, v.incidents
+	pd := pageData{Updated: v.at.In(r.d.Location).Format("Jan 2, 2006 15:04:05 MST"), Overall: ps.Overall, Banner: banners[ps.Overall]}
 	groupIdx := map[string]int{}
 	for _, c := range ps.Components {
 		pc := pageComponent{Name: c.Name, Status: c.Status, StatusLabel: statusLabels[c.Status]}
@@ -128,7 +134,7 @@ func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
 	}
 	for _, in := range all {
 		if in.ResolvedAt != nil && len(pd.Resolved) < 10 {
-			pd.Resolved = append(pd.Resolved, r.pageIncident(publicIncidents([]StatusIncident{in})[0]))
+			pd.Resolved = append(pd.Resolved, r.pageIncident(in))
 		}
 	}
 	for _, h := range ps.UptimeHistory {
@@ -140,14 +146,9 @@ func (r *Room) statusPage(w http.ResponseWriter, req *http.Request) {
 	}
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, pd); err != nil {
-		r.d.Log.Error("status page render", "err", err)
-		http.Error(w, "Status temporarily unavailable", http.StatusInternalServerError)
-		return
+		return nil, fmt.Errorf("render status page: %w", err)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // assetTypes are the files under /status/assets/ and their types.

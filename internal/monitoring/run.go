@@ -81,6 +81,7 @@ func (r *Room) RunCheck(ctx context.Context, id int64) (CheckResult, EndpointMon
 	if err := r.d.Store.SaveCheck(ctx, id, sv); err != nil {
 		return res, m, err
 	}
+	r.changed()
 	// Alerts and metrics outlive a cancelled request.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -3,11 +3,64 @@ package monitoring
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // historyDays is the length of the status page's uptime history.
 const historyDays = 90
+
+// publicTTL bounds how stale the public status may be: writes of this room
+// refresh it at once, only collector-driven states wait for the TTL.
+const publicTTL = 10 * time.Second
+
+// publicView is what the public endpoints serve: the status and the newest
+// incidents (usernames stripped). Shared read-only between requests.
+type publicView struct {
+	status    *PublicStatus
+	incidents []StatusIncident
+	at        time.Time
+
+	htmlOnce sync.Once
+	html     []byte
+	htmlErr  error
+}
+
+// publicCache keeps the public view so that unauthenticated traffic costs
+// no database work; gen counts this room's writes.
+type publicCache struct {
+	mu   sync.Mutex
+	gen  atomic.Uint64
+	at   time.Time
+	seen uint64
+	view *publicView
+}
+
+// changed marks the public view stale after a write.
+func (r *Room) changed() { r.public.gen.Add(1) }
+
+// publicView returns the cached public view, rebuilding it when stale.
+func (r *Room) publicView(ctx context.Context) (*publicView, error) {
+	c := &r.public
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gen := c.gen.Load()
+	now := r.d.Now()
+	if c.view != nil && c.seen == gen && now.Sub(c.at) < publicTTL && !now.Before(c.at) {
+		return c.view, nil
+	}
+	ps, err := r.publicStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := r.d.Store.Incidents(ctx, false, 50)
+	if err != nil {
+		return nil, err
+	}
+	c.view, c.at, c.seen = &publicView{status: ps, incidents: publicIncidents(ins), at: now}, now, gen
+	return c.view, nil
+}
 
 // DayCell is one day of a component's uptime bar; Percent is nil without data.
 type StatusDayCell struct {
@@ -210,9 +263,9 @@ func overall(comps []StatusPageComponent, active []StatusIncident) string {
 type publicOut struct{ Body *PublicStatus }
 
 func (r *Room) publicStatusJSON(ctx context.Context, _ *struct{}) (*publicOut, error) {
-	ps, err := r.publicStatus(ctx)
+	v, err := r.publicView(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &publicOut{Body: ps}, nil
+	return &publicOut{Body: v.status}, nil
 }
