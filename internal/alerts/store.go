@@ -65,23 +65,39 @@ type MaintenanceWindow struct {
 
 // Store is the alerts room's persistence.
 type Store interface {
+	// OpenEpisode inserts an open alert_history row (and the incident, when
+	// inc is not nil) in one transaction.
 	OpenEpisode(ctx context.Context, ruleID, source string, at int64, severity, message string, inc *Incident) (int64, error)
+	// ResolveEpisodes closes every open row of ruleID and its incidents.
 	ResolveEpisodes(ctx context.Context, ruleID string, at int64) error
+	// OpenEpisodes lists the open rows, oldest first.
 	OpenEpisodes(ctx context.Context) ([]AlertRecord, error)
+	// History lists rows newest first.
 	History(ctx context.Context, q HistoryQuery) ([]AlertRecord, error)
+	// Intervals lists the episodes of ruleID overlapping [from, to], clipped.
 	Intervals(ctx context.Context, ruleID string, from, to int64) ([][2]int64, error)
 
+	// AddNotification adds an in-app notification (username "" = everyone).
 	AddNotification(ctx context.Context, at int64, username, level, title, message string) (int64, error)
+	// Notifications lists what username sees, newest first, and its unread count.
 	Notifications(ctx context.Context, username string, unreadOnly bool, limit int) ([]InAppNotification, int, error)
+	// MarkRead marks one visible notification read for username.
 	MarkRead(ctx context.Context, id int64, username string, at int64) error
+	// MarkAllRead marks every visible notification read for username.
 	MarkAllRead(ctx context.Context, username string, at int64) error
 
+	// Windows lists the maintenance windows, newest first.
 	Windows(ctx context.Context) ([]MaintenanceWindow, error)
+	// MaintenanceWindow reads one window (NotFound "Window not found").
 	MaintenanceWindow(ctx context.Context, id int64) (MaintenanceWindow, error)
+	// CreateWindow inserts a window and returns its id.
 	CreateWindow(ctx context.Context, w MaintenanceWindow) (int64, error)
+	// SaveWindow updates a window.
 	SaveWindow(ctx context.Context, w MaintenanceWindow) error
+	// DeleteWindow deletes a window.
 	DeleteWindow(ctx context.Context, id int64) error
 
+	// Prune deletes old notifications and resolved episodes.
 	Prune(ctx context.Context, notificationsBefore, historyBefore int64) error
 }
 

@@ -51,6 +51,7 @@ type Condition struct {
 // Error is a validation error whose Message is shown to users verbatim.
 type Error struct{ Message string }
 
+// Error implements error.
 func (e *Error) Error() string { return e.Message }
 
 // Parse validates and parses s. Errors carry the reference wording:
