@@ -305,6 +305,28 @@ test('alerts: an invalid condition shows the server message, a valid one is save
   await page.waitForFunction(() => /cpuPercent > 1000/.test(document.querySelector('[data-testid=rules-table]')?.textContent || ''), null, { timeout: 10000 })
 })
 
+test('alerts: a firing rule shows in the notification bell, mark-all-read clears it', async ({ page, token }) => {
+  const rule = await api('POST', '/api/alert-rules', token, { id: 'e2e-always', condition: 'cpuPercent >= 0', severity: 'warning', message: 'e2e always fires' })
+  if (rule.status !== 200) throw new Error(`creating the rule: ${rule.status} ${rule.text}`)
+  try {
+    const n = await waitFor('an in-app notification from the rule', async () => {
+      const r = await api('GET', '/api/notifications', token)
+      return r.json?.unread_count > 0 ? r.json.unread_count : 0
+    }, 30000, 1000)
+    await signIn(page)
+    const badge = await page.waitForSelector('[data-testid=unread-count]', { timeout: 10000 })
+    const shown = await badge.innerText()
+    if (shown !== String(Math.min(n, 99)) && shown !== '99+') throw new Error(`bell shows ${shown}, API says ${n} unread`)
+    await page.click('[data-testid=bell]')
+    await page.waitForSelector('.notif .item.unread')
+    await page.screenshot({ path: join(ART, 'notifications.png') })
+    await page.click('.notif button:has-text("Mark all read")')
+    await page.waitForSelector('[data-testid=unread-count]', { state: 'detached', timeout: 10000 })
+  } finally {
+    await api('DELETE', '/api/alert-rules/e2e-always', token)
+  }
+})
+
 test('agents: run a command on a real agent and see its result', async ({ page, token }) => {
   await waitAgentOnline(token)
   await signIn(page)
