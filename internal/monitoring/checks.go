@@ -201,7 +201,7 @@ func certExpiry(ctx context.Context, u *url.URL) (*int, string) {
 	if err != nil {
 		return nil, "TLS handshake failed: " + cleanErr(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	st := conn.(*tls.Conn).ConnectionState()
 	if len(st.PeerCertificates) == 0 {
 		return nil, "no peer certificate"
@@ -255,7 +255,7 @@ func (c *Checker) checkTCP(ctx context.Context, m EndpointMonitor) CheckResult {
 	if err != nil {
 		return CheckResult{Status: StatusDown, ResponseMS: ms, Error: "connect " + addr + ": " + shortNetErr(err)}
 	}
-	conn.Close()
+	_ = conn.Close()
 	return CheckResult{Status: StatusUp, ResponseMS: ms}
 }
 

@@ -13,7 +13,7 @@ func openPingSocket() (net.PacketConn, error) {
 		return nil, err
 	}
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{}); err != nil {
-		syscall.Close(fd)
+		_ = syscall.Close(fd)
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "icmp-dgram")
