@@ -264,3 +264,10 @@ func (r *Room) publish(event, id, source, severity, message string, now time.Tim
 	r.d.Bus.Publish(TopicAlert, map[string]any{"event": event, "rule_id": id, "source": source, "severity": severity,
 		"message": message, "timestamp": now.Unix()})
 }
+
+// EpisodesSince lists up to limit alert episodes (rules, external alerts)
+// that started at or after since, newest first — for rooms that summarise
+// downtime (the agents room's SLA summary takes them through an adapter).
+func (r *Room) EpisodesSince(ctx context.Context, since int64, limit int) ([]AlertRecord, error) {
+	return r.d.Store.History(ctx, HistoryQuery{Limit: max(limit, 1), From: max(since, 1)})
+}
