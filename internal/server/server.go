@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -48,6 +50,24 @@ type Room interface {
 // JobRoom is a room with background work.
 type JobRoom interface {
 	Jobs() []jobs.Job
+}
+
+// roomSchemaNamer is huma's default namer prefixed with the defining
+// package's name for the project's own types.
+func roomSchemaNamer(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	pkg := t.PkgPath()
+	if t.Name() == "" || !strings.HasPrefix(pkg, "github.com/noba-go/noba/") {
+		return name
+	}
+	base := pkg[strings.LastIndex(pkg, "/")+1:]
+	if base == "" {
+		return name
+	}
+	return strings.ToUpper(base[:1]) + base[1:] + name
 }
 
 // lazyAuth lets the guard be built before the auth room exists.
@@ -92,6 +112,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	httpx.InstallHumaErrors()
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("NOBA Command Center API", config.Version)
+	// Schema names carry the room's name so that two rooms may each have,
+	// say, a HistoryRow type without colliding in the OpenAPI document.
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", roomSchemaNamer)
 	hc.OpenAPIPath = ""
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
