@@ -425,9 +425,19 @@ func mean(v []float64) float64 {
 type healthOut struct{ Body HealthScore }
 
 func (r *Room) healthScore(ctx context.Context, _ *struct{}) (*healthOut, error) {
-	ms, err := r.d.Store.ListMonitors(ctx)
+	hs, err := r.Score(ctx)
 	if err != nil {
 		return nil, err
+	}
+	return &healthOut{Body: hs}, nil
+}
+
+// Score computes the health score now (spec 20 §15.2) and keeps it for
+// LastHealthScore.
+func (r *Room) Score(ctx context.Context) (HealthScore, error) {
+	ms, err := r.d.Store.ListMonitors(ctx)
+	if err != nil {
+		return HealthScore{}, err
 	}
 	in := healthInputs{snap: r.latest(), monitors: ms, now: r.d.Now()}
 	if in.snap == nil {
@@ -458,5 +468,5 @@ func (r *Room) healthScore(ctx context.Context, _ *struct{}) (*healthOut, error)
 			r.scoreMu.Unlock()
 		}
 	}
-	return &healthOut{Body: hs}, nil
+	return hs, nil
 }
