@@ -93,6 +93,10 @@ type Room struct {
 
 	hookMu sync.RWMutex
 	hooks  map[string][]ResultHook
+
+	healMu    sync.Mutex
+	healAt    time.Time
+	healCache map[string]any
 }
 
 // New builds the room and seeds the agent map from the registry table.

@@ -17,6 +17,7 @@ const (
 	queueMaxAge    = 600 * time.Second
 	evictAfter     = 24 * time.Hour
 	termQueueDepth = 100
+	registryEvery  = 60 * time.Second
 )
 
 // agent is the in-memory state of one host.
@@ -40,6 +41,7 @@ type agent struct {
 
 	updateVersion string
 	updateAt      time.Time
+	persistedAt   time.Time
 }
 
 // lineBuf holds the lines of one log stream; seq counts every line ever
@@ -56,6 +58,8 @@ type hub struct {
 	logs    map[string]*lineBuf
 	execs   map[string][]wire.Msg
 	waiters map[string][]chan wire.Msg
+
+	lastEvict, lastExpire time.Time
 }
 
 func newHub() *hub {
@@ -161,6 +165,19 @@ func (h *hub) expireQueues(now time.Time) []string {
 		}
 	}
 	return ids
+}
+
+// expireQueuesThrottled is expireQueues at most once a second (reports
+// call it).
+func (h *hub) expireQueuesThrottled(now time.Time) []string {
+	h.mu.Lock()
+	if now.Sub(h.lastExpire) < time.Second {
+		h.mu.Unlock()
+		return nil
+	}
+	h.lastExpire = now
+	h.mu.Unlock()
+	return h.expireQueues(now)
 }
 
 // addResult appends a result to the host's ring and wakes its waiters.

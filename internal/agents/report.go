@@ -102,19 +102,31 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string
 	impl, _ := clean["agent_impl"].(string)
 
 	r.hub.mu.Lock()
-	for h, a := range r.hub.agents {
-		if h != host && !a.received.IsZero() && now.Sub(a.received) > evictAfter && a.conn == nil {
-			delete(r.hub.agents, h)
+	if now.Sub(r.hub.lastEvict) > 10*time.Second {
+		r.hub.lastEvict = now
+		for h, a := range r.hub.agents {
+			if h != host && !a.received.IsZero() && now.Sub(a.received) > evictAfter && a.conn == nil {
+				delete(r.hub.agents, h)
+			}
 		}
 	}
 	a := r.hub.getLocked(host)
+	// The registry row is written when something in it changed, and at
+	// least every registryEvery: last_seen is kept in memory in between.
+	persist := a.persistedAt.IsZero() || now.Sub(a.persistedAt) >= registryEvery ||
+		a.ip != ip || a.platform != platform || a.arch != arch || a.version != version
 	a.report, a.received, a.ip = clean, now, ip
 	a.platform, a.arch, a.version, a.impl = platform, arch, version, impl
+	if persist {
+		a.persistedAt = now
+	}
 	r.hub.mu.Unlock()
 
-	if err := r.d.Store.UpsertAgent(ctx, RegistryRow{Hostname: host, IP: ip, Platform: platform, Arch: arch,
-		AgentVersion: version, FirstSeen: now.Unix(), LastSeen: now.Unix()}); err != nil {
-		r.log.Error("agent report", "err", err)
+	if persist {
+		if err := r.d.Store.UpsertAgent(ctx, RegistryRow{Hostname: host, IP: ip, Platform: platform, Arch: arch,
+			AgentVersion: version, FirstSeen: now.Unix(), LastSeen: now.Unix()}); err != nil {
+			r.log.Error("agent report", "err", err)
+		}
 	}
 	r.writeHistory(ctx, host, now, clean)
 	if r.d.Bus != nil {
@@ -122,7 +134,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string
 	}
 
 	cmds := r.hub.drain(host)
-	if expired := r.hub.expireQueues(now); len(expired) > 0 {
+	if expired := r.hub.expireQueuesThrottled(now); len(expired) > 0 {
 		_ = r.d.Store.ExpireCommands(ctx, expired)
 	}
 	delivered := float64(now.UnixMilli()) / 1000
@@ -238,6 +250,16 @@ func (r *Room) Capabilities(ctx context.Context, host string) (map[string]any, i
 // (spec 20 §4.4). Rules run on the agent only with trust level "execute";
 // without a healing trust source every rule is "notify".
 func (r *Room) healPolicy() map[string]any {
+	r.healMu.Lock()
+	defer r.healMu.Unlock()
+	if r.healAt.IsZero() || time.Since(r.healAt) > 5*time.Second {
+		r.healCache = r.buildHealPolicy()
+		r.healAt = time.Now()
+	}
+	return r.healCache
+}
+
+func (r *Room) buildHealPolicy() map[string]any {
 	rules := []any{}
 	if r.d.Settings != nil {
 		list, _ := r.d.Settings.Value("alertRules").([]any)
