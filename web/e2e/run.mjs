@@ -480,6 +480,9 @@ test('phone layout: bottom navigation and sliding sidebar', { viewport: { width:
   await page.screenshot({ path: join(ART, 'phone-dashboard.png'), fullPage: true })
   await page.click('button[aria-label="Toggle sidebar"]')
   await page.waitForSelector('.shell.open')
+  await sleep(400) // the slide-in transition
+  const box = await page.locator('.sidebar').boundingBox()
+  if (!box || box.x < -1 || box.width < 200) throw new Error(`sidebar did not slide in: ${JSON.stringify(box)}`)
   await page.screenshot({ path: join(ART, 'phone-sidebar.png') })
 })
 
