@@ -1,0 +1,101 @@
+package integrations
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/noba-go/noba/internal/integrations/adguard"
+	"github.com/noba-go/noba/internal/integrations/hass"
+	"github.com/noba-go/noba/internal/integrations/jellyfin"
+	"github.com/noba-go/noba/internal/integrations/kuma"
+	"github.com/noba-go/noba/internal/integrations/pihole"
+	"github.com/noba-go/noba/internal/integrations/plex"
+	"github.com/noba-go/noba/internal/integrations/provider"
+	"github.com/noba-go/noba/internal/integrations/proxmox"
+	"github.com/noba-go/noba/internal/integrations/speedtest"
+	"github.com/noba-go/noba/internal/integrations/truenas"
+)
+
+// DefaultWait is the global wait of one fan-out (spec 10 §4.1: 4.5 s).
+const DefaultWait = 4500 * time.Millisecond
+
+// Settings is the read side of config.yaml the room needs (the flat
+// settings dict with secrets decrypted, server-side only).
+type Settings interface {
+	Get() map[string]any
+}
+
+// Deps are the room's dependencies.
+type Deps struct {
+	Settings Settings
+	Log      *slog.Logger
+	// Wait bounds one fan-out (default DefaultWait).
+	Wait time.Duration
+	// Providers replaces the built-in providers (nil: all of them).
+	Providers []provider.Provider
+}
+
+// Room is the integrations room.
+type Room struct {
+	settings  Settings
+	log       *slog.Logger
+	wait      time.Duration
+	providers []provider.Provider
+
+	mu   sync.Mutex
+	last map[string]string // key -> last outcome class, to log changes only
+}
+
+// New builds the room.
+func New(d Deps) *Room {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Wait <= 0 {
+		d.Wait = DefaultWait
+	}
+	if d.Providers == nil {
+		d.Providers = Builtin(provider.NewClient())
+	}
+	return &Room{settings: d.Settings, log: d.Log, wait: d.Wait, providers: d.Providers, last: map[string]string{}}
+}
+
+// Builtin returns every built-in provider on client c.
+func Builtin(c *provider.Client) []provider.Provider {
+	return []provider.Provider{pihole.New(c), plex.New(c), truenas.New(c), kuma.New(c), adguard.New(c),
+		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c)}
+}
+
+// Blocks asks every configured integration concurrently and returns one
+// block per provider key within the room's wait: the product's figures,
+// null / [] when not configured, or the §4.4 timeout / unauthorized /
+// offline object. The stats room calls it once per collection.
+func (r *Room) Blocks(ctx context.Context) map[string]any {
+	var st provider.Settings
+	if r.settings != nil {
+		st = r.settings.Get()
+	}
+	return provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+}
+
+// report logs an integration's outcome when it changes (not every 5 s).
+func (r *Room) report(key string, err error) {
+	class := "ok"
+	if err != nil {
+		class = provider.Class(err)
+	}
+	r.mu.Lock()
+	prev, seen := r.last[key]
+	r.last[key] = class
+	r.mu.Unlock()
+	if seen && prev == class {
+		return
+	}
+	if err != nil {
+		r.log.Warn("integration failing", "integration", key, "class", class, "err", err)
+	} else if seen {
+		r.log.Info("integration recovered", "integration", key)
+	}
+}
