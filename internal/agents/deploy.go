@@ -241,13 +241,14 @@ func (r *Room) runDeploy(ctx context.Context, host string, port int, user string
 	if err != nil {
 		return map[string]any{"status": "error", "step": "copy", "error": "Agent file not found on server"}
 	}
-	_, stderr, err := sshRun(ctx, client, "umask 077; cat > /tmp/noba-agent.new && chmod 700 /tmp/noba-agent.new", bin, 60*time.Second)
+	tmp := "/tmp/noba-agent." + wire.NewID(8) + ".new"
+	_, stderr, err := sshRun(ctx, client, "umask 077; cat > "+tmp+" && chmod 700 "+tmp, bin, 60*time.Second)
 	bin.Close()
 	if err != nil {
 		return map[string]any{"status": "error", "step": "copy", "error": wire.Truncate(stderr+err.Error(), 500)}
 	}
 	key := r.deployKey(remoteHost)
-	script := deployScript(server, key, art.checksum, r.d.DeployRoot)
+	script := deployScript(server, key, art.checksum, r.d.DeployRoot, tmp)
 	out, stderr, err := sshRun(ctx, client, "bash -s", strings.NewReader(script), 90*time.Second)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return map[string]any{"status": "error", "error": "SSH connection timed out"}
@@ -357,7 +358,7 @@ func (r *Room) serverSigners() []ssh.Signer {
 // deployScript installs the copied binary: preflight, stop an existing
 // agent, install, config (mode 600), service (systemd, else a background
 // process), status. root prefixes every installed path (tests).
-func deployScript(server, key, checksum, root string) string {
+func deployScript(server, key, checksum, root, tmp string) string {
 	verify := "true"
 	if h := hostOfURL(server); net.ParseIP(h) != nil && strings.Count(h, ".") == 3 {
 		verify = "false"
@@ -366,12 +367,13 @@ func deployScript(server, key, checksum, root string) string {
 	return `set -u
 ROOT=` + shellQuote(root) + `
 WANT=` + shellQuote(strings.TrimPrefix(checksum, "sha256:")) + `
+NEW=` + shellQuote(tmp) + `
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else echo "PREFLIGHT_FAIL: sudo access required but not available (try deploying as root)"; exit 0; fi
 fi
-GOT="$(sha256sum /tmp/noba-agent.new 2>/dev/null | cut -d' ' -f1)"
-if [ -n "$WANT" ] && [ "$GOT" != "$WANT" ]; then echo "PREFLIGHT_FAIL: agent binary corrupted in transfer"; exit 0; fi
+GOT="$(sha256sum "$NEW" 2>/dev/null | cut -d' ' -f1)"
+if [ -n "$WANT" ] && [ "$GOT" != "$WANT" ]; then rm -f "$NEW"; echo "PREFLIGHT_FAIL: agent binary corrupted in transfer"; exit 0; fi
 echo "PREFLIGHT_OK: $(uname -sm)"
 BIN="$ROOT/opt/noba-agent/noba-agent"
 CFG="$ROOT/etc/noba-agent.yaml"
@@ -379,8 +381,8 @@ if [ -z "$ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/s
 if [ "$SYSTEMD" = 1 ] && systemctl is-active --quiet noba-agent 2>/dev/null; then echo "DEPLOY_INFO: stopping existing agent"; $SUDO systemctl stop noba-agent; fi
 if [ "$SYSTEMD" = 0 ] && [ -f "$ROOT/run/noba-agent.pid" ]; then echo "DEPLOY_INFO: stopping existing agent"; kill "$(cat "$ROOT/run/noba-agent.pid")" 2>/dev/null || true; fi
 $SUDO mkdir -p "$ROOT/opt/noba-agent" "$ROOT/etc" "$ROOT/run"
-$SUDO install -m 0755 /tmp/noba-agent.new "$BIN"
-rm -f /tmp/noba-agent.new
+$SUDO install -m 0755 "$NEW" "$BIN"
+rm -f "$NEW"
 printf ` + shellQuote(cfg) + ` "$(hostname)" | $SUDO tee "$CFG" >/dev/null
 $SUDO chmod 600 "$CFG"
 if [ "$SYSTEMD" = 1 ]; then

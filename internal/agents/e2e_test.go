@@ -189,9 +189,9 @@ func waitWS(t *testing.T, env *servertest.Env, host string) {
 func TestAgentRegistersReportsAndGoesOffline(t *testing.T) {
 	env := newEnv(t)
 	p := startAgent(t, env.URL, "e2e-web-01")
-	waitFor(t, 20*time.Second, "agent online", func() bool {
+	waitFor(t, 20*time.Second, "agent online with a report", func() bool {
 		v := agentView(t, env, "e2e-web-01")
-		return v != nil && v["online"] == true
+		return v != nil && v["online"] == true && v["cpu_percent"] != nil
 	})
 	v := agentView(t, env, "e2e-web-01")
 	for _, k := range []string{"cpu_percent", "mem_percent", "mem_total", "disks", "platform", "arch", "uptime_s", "cmd_results"} {
