@@ -9,6 +9,7 @@ import (
 	"github.com/noba-go/noba/internal/agents"
 	"github.com/noba-go/noba/internal/alerts"
 	"github.com/noba-go/noba/internal/auth"
+	"github.com/noba-go/noba/internal/integrations"
 	"github.com/noba-go/noba/internal/monitoring"
 	"github.com/noba-go/noba/internal/stats"
 )
@@ -26,6 +27,8 @@ type rooms struct {
 	monitoring *monitoring.Room
 	// stats (router 1 metrics, operations system views)
 	stats *stats.Room
+	// integrations (router 9; today the integration blocks of the stats payload)
+	integrations *integrations.Room
 	// alerts (router 1 alert rules, SLA, history, notifications; router 8 maintenance windows)
 	alerts *alerts.Room
 }
@@ -56,6 +59,10 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 
 	// Later rooms are wired below, one block each.
 
+	// integrations: the integration blocks (pihole, plex, truenas, ...) of
+	// the stats payload, asked once per stats collection.
+	rs.integrations = integrations.New(integrations.Deps{Settings: s.Settings, Log: s.Log.With("room", "integrations")})
+
 	// stats (router 1: live metrics, SSE, history, Prometheus; ops system
 	// views). Agents are wired lazily (built below); Alerts/Plugins/
 	// Integrations are nil-safe seams for their rooms.
@@ -65,6 +72,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	}
 	rs.stats = stats.New(stats.Deps{Store: statsStore, Bus: s.Bus, Settings: s.Settings, Source: s.Opts.StatsSource,
 		Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now, Log: s.Log.With("room", "stats"),
+		Integrations: rs.integrations,
 		Alerts: stats.LazyAlerts(func() stats.AlertSource {
 			if rs.alerts == nil {
 				return nil
