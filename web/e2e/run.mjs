@@ -19,7 +19,7 @@
 // E2E_HEADFUL=1.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -391,6 +391,56 @@ test('monitoring: add a status component, open, update and resolve an incident',
   await page.click(`${inc} button:has-text("Resolve")`)
   await page.waitForSelector(`${inc} .badge:text("resolved")`)
   await page.screenshot({ path: join(ART, 'monitoring-status.png'), fullPage: true })
+})
+
+test('history: overlay two metrics, zoom by dragging, export CSV', async ({ page }) => {
+  await signIn(page)
+  await page.goto(baseURL + '/history?metrics=cpu_percent,mem_percent&range=1')
+  await page.waitForFunction(() => document.querySelectorAll('.chart path.line').length === 2, null, { timeout: 15000 })
+  const svg = await page.locator('.chart svg').boundingBox()
+  await page.mouse.move(svg.x + svg.width * 0.3, svg.y + svg.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(svg.x + svg.width * 0.7, svg.y + svg.height / 2, { steps: 5 })
+  await page.mouse.up()
+  await page.waitForSelector('button:has-text("Reset zoom")')
+  await page.screenshot({ path: join(ART, 'history-zoomed.png') })
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("cpu_percent") >> nth=-1')])
+  const file = join(tmp, 'export.csv')
+  await dl.saveAs(file)
+  const csv = readFileSync(file, 'utf8')
+  if (!csv.startsWith('timestamp_unix,datetime,value\n') || csv.split('\n').length < 2) throw new Error(`CSV starts ${JSON.stringify(csv.slice(0, 80))}`)
+  if (!/^noba-cpu_percent-1h\.csv$/.test(dl.suggestedFilename())) throw new Error(`CSV file name ${dl.suggestedFilename()}`)
+})
+
+test('settings: secrets read as *** and survive saving other settings', async ({ page, token }) => {
+  const set = await api('POST', '/api/settings', token, { piholeToken: 'e2e-secret-value' })
+  if (set.status !== 200) throw new Error(`setting the secret: ${set.status} ${set.text}`)
+  await signIn(page)
+  await page.goto(baseURL + '/settings/general')
+  await page.fill('input[aria-label="Filter settings"]', 'pihole')
+  const secret = page.locator('input[name=setting-piholeToken]')
+  if ((await secret.getAttribute('type')) !== 'password' || (await secret.inputValue()) !== '***') throw new Error(`piholeToken input: type ${await secret.getAttribute('type')} value ${await secret.inputValue()}`)
+  if ((await page.content()).includes('e2e-secret-value')) throw new Error('the secret reached the page')
+  await page.fill('input[name=setting-piholeUrl]', 'http://pihole.e2e.lan')
+  await page.click('button:has-text("Save 1 change")')
+  await page.waitForSelector('[data-testid=settings-msg]')
+  const after = await api('GET', '/api/settings', token)
+  if (after.json?.piholeUrl !== 'http://pihole.e2e.lan' || after.json?.piholeToken !== '***') throw new Error(`after save: piholeUrl ${after.json?.piholeUrl}, piholeToken ${after.json?.piholeToken}`)
+})
+
+test('profile: change the password, then sign in with the new one', async ({ page, token }) => {
+  await createUser(token, 'e2e-pw', 'First-Pass-5!', 'viewer')
+  await signIn(page, 'e2e-pw', 'First-Pass-5!')
+  await page.goto(baseURL + '/profile')
+  await page.fill('input[autocomplete=current-password]', 'First-Pass-5!')
+  await page.fill('input[autocomplete=new-password] >> nth=0', 'Second-Pass-6!')
+  await page.fill('input[autocomplete=new-password] >> nth=1', 'Second-Pass-6!')
+  await page.click('button:has-text("Change password")')
+  await page.waitForSelector('.ok-msg:has-text("Password changed")')
+  await page.click('[data-testid=user-menu]')
+  await page.click('.dropdown button:has-text("Sign out")')
+  await page.waitForURL(/\/login/)
+  await signIn(page, 'e2e-pw', 'Second-Pass-6!')
 })
 
 for (const theme of ['light', 'dark']) {
