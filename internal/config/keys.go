@@ -85,6 +85,9 @@ var webKeys = map[string]keySpec{
 	// AI
 	"llmProvider": s(), "llmModel": s(), "llmApiKey": sec(), "llmBaseUrl": s(), "llmMaxTokens": n(4096),
 	"llmTemperature": n(0.3), "llmEnabled": b(false),
+	// integrations room: the Uptime Kuma API key for its /metrics endpoint
+	// (basic auth, empty user); the status-page API needs none.
+	"kumaKey": sec(),
 	// Integrations without a section of their own
 	"n8nUrl": s(), "n8nApiKey": sec(), "resticRepo": s(), "resticPassword": sec(), "pluginCatalogUrl": s(),
 }
