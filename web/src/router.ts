@@ -15,7 +15,8 @@ export const router = createRouter({
     { path: '/monitoring/:tab?', component: () => import('./pages/Monitoring.vue'), props: true },
     { path: '/settings/:tab?', component: () => import('./pages/Settings.vue'), props: true },
     { path: '/profile', component: () => import('./pages/Profile.vue') },
-    { path: '/:section(infrastructure|automations|logs|healing|security)/:tab?', component: () => import('./pages/Section.vue'), props: true },
+    { path: '/logs', component: () => import('./pages/Logs.vue') },
+    { path: '/:section(infrastructure|automations|healing|security)/:tab?', component: () => import('./pages/Section.vue'), props: true },
     { path: '/:pathMatch(.*)*', component: () => import('./pages/NotFound.vue') },
   ],
 })
