@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,6 +125,9 @@ func (a *Agent) reportLoop(ctx context.Context) {
 			failures = 0
 			wait = iv
 		}
+		// An idle agent should stay small: hand freed memory back to the OS
+		// between reports.
+		debug.FreeOSMemory()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

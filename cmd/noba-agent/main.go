@@ -15,12 +15,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/noba-go/noba/internal/wire"
 )
 
 func main() {
+	// A small, mostly idle heap: collect more eagerly than the default.
+	debug.SetGCPercent(50)
 	os.Exit(run(os.Args[1:]))
 }
 
