@@ -13,8 +13,11 @@ import (
 	"github.com/noba-go/noba/internal/integrations/pihole"
 	"github.com/noba-go/noba/internal/integrations/plex"
 	"github.com/noba-go/noba/internal/integrations/provider"
+	"github.com/noba-go/noba/internal/integrations/overseerr"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
+	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
+	"github.com/noba-go/noba/internal/integrations/tautulli"
 	"github.com/noba-go/noba/internal/integrations/truenas"
 )
 
@@ -65,7 +68,8 @@ func New(d Deps) *Room {
 // Builtin returns every built-in provider on client c.
 func Builtin(c *provider.Client) []provider.Provider {
 	return []provider.Provider{pihole.New(c), plex.New(c), truenas.New(c), kuma.New(c), adguard.New(c),
-		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c)}
+		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c), tautulli.New(c), overseerr.New(c),
+		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

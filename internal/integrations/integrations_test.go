@@ -45,7 +45,8 @@ func TestUnconfigured(t *testing.T) {
 	r := integrations.New(integrations.Deps{Settings: settings{}})
 	got := r.Blocks(context.Background())
 	want := map[string]any{"pihole": nil, "plex": nil, "truenas": nil, "kuma": []any{}, "adguard": nil,
-		"jellyfin": nil, "hass": nil, "speedtest": nil, "proxmox": nil}
+		"jellyfin": nil, "hass": nil, "speedtest": nil, "proxmox": nil, "tautulli": nil, "overseerr": nil,
+		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil}
 	providertest.Equal(t, "blocks", got, want)
 }
 
