@@ -56,6 +56,7 @@ type Agent struct {
 	streams *streamSet
 	ptys    *ptySet
 	net     netRates
+	healer  healState
 
 	// restart is called after a successful self-update (tests replace it).
 	restart func()
@@ -211,6 +212,8 @@ func (a *Agent) sendReport(ctx context.Context) error {
 	if len(resp.Commands) > 0 {
 		go a.runBatch(ctx, resp.Commands)
 	}
+	a.healer.setPolicy(resp.HealPolicy)
+	a.runHeal(rep)
 	return nil
 }
 

@@ -94,3 +94,34 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("bad server URL accepted: %v", err)
 	}
 }
+
+func TestHealConditions(t *testing.T) {
+	m := flatten(map[string]any{"cpu_percent": 93.5, "mem_percent": 40.0, "hostname": "x",
+		"disks": []any{map[string]any{"mount": "/", "percent": 91.0}}})
+	if m["disks[0].percent"] != 91 {
+		t.Fatalf("flatten: %v", m)
+	}
+	for _, c := range []struct {
+		cond string
+		want bool
+	}{
+		{"cpu_percent > 90", true},
+		{"cpu_percent > 90 AND mem_percent > 50", false},
+		{"cpu_percent > 95 OR disks[0].percent >= 91", true},
+		{"cpu_percent > 90 AND mem_percent < 50 OR x > 1", false},
+		{"unknown_metric > 1", false},
+		{"cpu_percent >> 1", false},
+		{"mem_percent == 40", true},
+	} {
+		if got := evalCondition(c.cond, m); got != c.want {
+			t.Errorf("evalCondition(%q) = %v, want %v", c.cond, got, c.want)
+		}
+	}
+	cmd, params, _ := healAction(map[string]any{"action_type": "restart_container", "action_params": map[string]any{"container": "web"}})
+	if cmd != "container_control" || params["container"] != "web" || params["action"] != "restart" {
+		t.Fatalf("restart_container maps to %s %v", cmd, params)
+	}
+	if _, _, sh := healAction(map[string]any{"action_type": "flush_dns"}); !strings.Contains(sh, "resolvectl") {
+		t.Fatalf("flush_dns shell: %q", sh)
+	}
+}

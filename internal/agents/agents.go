@@ -78,6 +78,9 @@ type Deps struct {
 	// SSHKeyFiles are the server user's private keys tried by deploy when
 	// the request brings no password or key.
 	SSHKeyFiles []string
+	// TrustLevel gives the healing trust level of an alert rule (healing
+	// room); nil means every rule is "notify" (agents only report).
+	TrustLevel func(ruleID string) string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -93,6 +96,8 @@ type Room struct {
 
 	hookMu sync.RWMutex
 	hooks  map[string][]ResultHook
+	// healHooks receive agent heal reports.
+	healHooks []ResultHook
 
 	healMu    sync.Mutex
 	healAt    time.Time
@@ -123,6 +128,15 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 		r.hub.seed(row)
 	}
 	return r, nil
+}
+
+// OnHealReport registers a hook called with every agent heal outcome of
+// a report's _heal_reports (the healing room's ledger, correlation key
+// agent:<host>:<rule_id>).
+func (r *Room) OnHealReport(h ResultHook) {
+	r.hookMu.Lock()
+	defer r.hookMu.Unlock()
+	r.healHooks = append(r.healHooks, h)
 }
 
 // OnResult registers a hook for results of command type cmd.

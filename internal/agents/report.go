@@ -89,6 +89,18 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string
 			}
 		}
 	}
+	if list, ok := rep[wire.KeyHealReports].([]any); ok && len(list) > 0 {
+		r.hookMu.RLock()
+		hs := r.healHooks
+		r.hookMu.RUnlock()
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				for _, h := range hs {
+					h(ctx, host, m)
+				}
+			}
+		}
+	}
 	clean := make(map[string]any, len(rep))
 	for k, v := range rep {
 		if !strings.HasPrefix(k, "_") {
@@ -286,8 +298,14 @@ func (r *Room) buildHealPolicy() map[string]any {
 				if params == nil {
 					params = map[string]any{}
 				}
+				trust := "notify"
+				if r.d.TrustLevel != nil {
+					if t := r.d.TrustLevel(id); t != "" {
+						trust = t
+					}
+				}
 				rules = append(rules, map[string]any{"rule_id": id, "condition": cond, "action_type": act,
-					"action_params": params, "max_retries": 3, "cooldown_s": 300, "trust_level": "notify", "fallback_mode": nil})
+					"action_params": params, "max_retries": 3, "cooldown_s": 300, "trust_level": trust, "fallback_mode": nil})
 			}
 		}
 	}
