@@ -15,6 +15,7 @@ import (
 	"github.com/noba-go/noba/internal/integrations/plex"
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
+	"github.com/noba-go/noba/internal/integrations/qbit"
 	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
 	"github.com/noba-go/noba/internal/integrations/tautulli"
@@ -69,7 +70,7 @@ func New(d Deps) *Room {
 func Builtin(c *provider.Client) []provider.Provider {
 	return []provider.Provider{pihole.New(c), plex.New(c), truenas.New(c), kuma.New(c), adguard.New(c),
 		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c), tautulli.New(c), overseerr.New(c),
-		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c)}
+		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

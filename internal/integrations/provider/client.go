@@ -57,6 +57,8 @@ type Request struct {
 	Header http.Header
 	// JSON is encoded as the request body when non-nil.
 	JSON any
+	// Form is sent as an application/x-www-form-urlencoded body when non-nil.
+	Form url.Values
 	// Insecure skips TLS verification (the integration's VerifySsl=false).
 	Insecure bool
 	// MaxBody bounds the response body (default DefaultMaxBody).
@@ -66,6 +68,12 @@ type Request struct {
 // Do sends r and returns the body of a 2xx answer. Other answers are a
 // *StatusError (401/403 match ErrUnauthorized).
 func (c *Client) Do(ctx context.Context, r Request) ([]byte, error) {
+	data, _, err := c.Exchange(ctx, r)
+	return data, err
+}
+
+// Exchange is Do that also returns the answer's headers (cookies).
+func (c *Client) Exchange(ctx context.Context, r Request) ([]byte, http.Header, error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -74,13 +82,15 @@ func (c *Client) Do(ctx context.Context, r Request) ([]byte, error) {
 	if r.JSON != nil {
 		b, err := json.Marshal(r.JSON)
 		if err != nil {
-			return nil, fmt.Errorf("encode request: %w", err)
+			return nil, nil, fmt.Errorf("encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
+	} else if r.Form != nil {
+		body = strings.NewReader(r.Form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: bad URL", ErrUnauthorized)
+		return nil, nil, fmt.Errorf("%w: bad URL", ErrUnauthorized)
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
@@ -90,6 +100,8 @@ func (c *Client) Do(ctx context.Context, r Request) ([]byte, error) {
 	}
 	if r.JSON != nil {
 		req.Header.Set("Content-Type", "application/json")
+	} else if r.Form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
 	hc := c.secure
@@ -100,9 +112,9 @@ func (c *Client) Do(ctx context.Context, r Request) ([]byte, error) {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			return nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), ue.Err)
+			return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), ue.Err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	max := r.MaxBody
@@ -111,15 +123,15 @@ func (c *Client) Do(ctx context.Context, r Request) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: read: %w", method, Redact(r.URL), err)
+		return nil, nil, fmt.Errorf("%s %s: read: %w", method, Redact(r.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode})
+		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode})
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s %s: response larger than %d bytes", method, Redact(r.URL), max)
+		return nil, nil, fmt.Errorf("%s %s: response larger than %d bytes", method, Redact(r.URL), max)
 	}
-	return data, nil
+	return data, resp.Header, nil
 }
 
 // JSON sends r and decodes the JSON answer into out.
