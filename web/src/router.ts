@@ -16,7 +16,8 @@ export const router = createRouter({
     { path: '/settings/:tab?', component: () => import('./pages/Settings.vue'), props: true },
     { path: '/profile', component: () => import('./pages/Profile.vue') },
     { path: '/logs', component: () => import('./pages/Logs.vue') },
-    { path: '/:section(infrastructure|automations|healing|security)/:tab?', component: () => import('./pages/Section.vue'), props: true },
+    { path: '/security', component: () => import('./pages/Security.vue') },
+    { path: '/:section(infrastructure|automations|healing)/:tab?', component: () => import('./pages/Section.vue'), props: true },
     { path: '/:pathMatch(.*)*', component: () => import('./pages/NotFound.vue') },
   ],
 })
