@@ -1,7 +1,8 @@
 // Package integrations is the integrations room: it turns the configured
 // third-party services (Pi-hole, Plex, TrueNAS, Uptime Kuma, AdGuard Home,
 // Jellyfin, Home Assistant, Speedtest Tracker, Proxmox VE, Tautulli,
-// Overseerr, Radarr, Sonarr, Lidarr, Readarr, Prowlarr, qBittorrent) into the
+// Overseerr, Radarr, Sonarr, Lidarr, Readarr, Prowlarr, qBittorrent,
+// Traefik, Nginx Proxy Manager, Kubernetes, Gitea, GitLab, Paperless-ngx) into the
 // integration blocks of the live stats payload (spec 10 §4.2, §4.4). Each
 // service is a small client in its own subpackage; provider holds what
 // they share. Router 9's routes will be served from here too.

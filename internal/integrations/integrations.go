@@ -7,10 +7,15 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/adguard"
+	"github.com/noba-go/noba/internal/integrations/gitea"
+	"github.com/noba-go/noba/internal/integrations/gitlab"
 	"github.com/noba-go/noba/internal/integrations/hass"
 	"github.com/noba-go/noba/internal/integrations/jellyfin"
+	"github.com/noba-go/noba/internal/integrations/k8s"
 	"github.com/noba-go/noba/internal/integrations/kuma"
+	"github.com/noba-go/noba/internal/integrations/npm"
 	"github.com/noba-go/noba/internal/integrations/overseerr"
+	"github.com/noba-go/noba/internal/integrations/paperless"
 	"github.com/noba-go/noba/internal/integrations/pihole"
 	"github.com/noba-go/noba/internal/integrations/plex"
 	"github.com/noba-go/noba/internal/integrations/provider"
@@ -19,6 +24,7 @@ import (
 	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
 	"github.com/noba-go/noba/internal/integrations/tautulli"
+	"github.com/noba-go/noba/internal/integrations/traefik"
 	"github.com/noba-go/noba/internal/integrations/truenas"
 )
 
@@ -70,7 +76,8 @@ func New(d Deps) *Room {
 func Builtin(c *provider.Client) []provider.Provider {
 	return []provider.Provider{pihole.New(c), plex.New(c), truenas.New(c), kuma.New(c), adguard.New(c),
 		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c), tautulli.New(c), overseerr.New(c),
-		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c)}
+		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c),
+		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

@@ -46,7 +46,8 @@ func TestUnconfigured(t *testing.T) {
 	got := r.Blocks(context.Background())
 	want := map[string]any{"pihole": nil, "plex": nil, "truenas": nil, "kuma": []any{}, "adguard": nil,
 		"jellyfin": nil, "hass": nil, "speedtest": nil, "proxmox": nil, "tautulli": nil, "overseerr": nil,
-		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil, "qbit": nil}
+		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil, "qbit": nil,
+		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil}
 	providertest.Equal(t, "blocks", got, want)
 }
 
