@@ -17,7 +17,8 @@ export const router = createRouter({
     { path: '/profile', component: () => import('./pages/Profile.vue') },
     { path: '/logs', component: () => import('./pages/Logs.vue') },
     { path: '/security', component: () => import('./pages/Security.vue') },
-    { path: '/:section(infrastructure|automations|healing)/:tab?', component: () => import('./pages/Section.vue'), props: true },
+    { path: '/automations', component: () => import('./pages/Automations.vue') },
+    { path: '/:section(infrastructure|healing)/:tab?', component: () => import('./pages/Section.vue'), props: true },
     { path: '/:pathMatch(.*)*', component: () => import('./pages/NotFound.vue') },
   ],
 })
