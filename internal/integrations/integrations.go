@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/adguard"
+	"github.com/noba-go/noba/internal/integrations/frigate"
 	"github.com/noba-go/noba/internal/integrations/gitea"
 	"github.com/noba-go/noba/internal/integrations/gitlab"
 	"github.com/noba-go/noba/internal/integrations/hass"
 	"github.com/noba-go/noba/internal/integrations/jellyfin"
 	"github.com/noba-go/noba/internal/integrations/k8s"
 	"github.com/noba-go/noba/internal/integrations/kuma"
+	"github.com/noba-go/noba/internal/integrations/nextcloud"
 	"github.com/noba-go/noba/internal/integrations/npm"
 	"github.com/noba-go/noba/internal/integrations/overseerr"
 	"github.com/noba-go/noba/internal/integrations/paperless"
@@ -21,11 +23,13 @@ import (
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
 	"github.com/noba-go/noba/internal/integrations/qbit"
+	"github.com/noba-go/noba/internal/integrations/scrutiny"
 	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
 	"github.com/noba-go/noba/internal/integrations/tautulli"
 	"github.com/noba-go/noba/internal/integrations/traefik"
 	"github.com/noba-go/noba/internal/integrations/truenas"
+	"github.com/noba-go/noba/internal/integrations/unifi"
 )
 
 // DefaultWait is the global wait of one fan-out (spec 10 §4.1: 4.5 s).
@@ -77,7 +81,8 @@ func Builtin(c *provider.Client) []provider.Provider {
 	return []provider.Provider{pihole.New(c), plex.New(c), truenas.New(c), kuma.New(c), adguard.New(c),
 		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c), tautulli.New(c), overseerr.New(c),
 		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c),
-		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c)}
+		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c),
+		unifi.New(c), nextcloud.New(c), scrutiny.New(c), frigate.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

@@ -47,7 +47,8 @@ func TestUnconfigured(t *testing.T) {
 	want := map[string]any{"pihole": nil, "plex": nil, "truenas": nil, "kuma": []any{}, "adguard": nil,
 		"jellyfin": nil, "hass": nil, "speedtest": nil, "proxmox": nil, "tautulli": nil, "overseerr": nil,
 		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil, "qbit": nil,
-		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil}
+		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil,
+		"unifi": nil, "nextcloud": nil, "scrutiny": nil, "frigate": nil}
 	providertest.Equal(t, "blocks", got, want)
 }
 
