@@ -82,7 +82,8 @@ func Builtin(c *provider.Client) []provider.Provider {
 		jellyfin.New(c), hass.New(c), speedtest.New(c), proxmox.New(c), tautulli.New(c), overseerr.New(c),
 		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c),
 		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c),
-		unifi.New(c), nextcloud.New(c), scrutiny.New(c), frigate.New(c)}
+		unifi.New(c), nextcloud.New(c), scrutiny.New(c), frigate.New(c),
+		servarr.RadarrExtended(c), servarr.SonarrExtended(c), servarr.RadarrCalendar(c), servarr.SonarrCalendar(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

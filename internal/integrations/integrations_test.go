@@ -48,7 +48,8 @@ func TestUnconfigured(t *testing.T) {
 		"jellyfin": nil, "hass": nil, "speedtest": nil, "proxmox": nil, "tautulli": nil, "overseerr": nil,
 		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil, "qbit": nil,
 		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil,
-		"unifi": nil, "nextcloud": nil, "scrutiny": nil, "frigate": nil}
+		"unifi": nil, "nextcloud": nil, "scrutiny": nil, "frigate": nil,
+		"radarrExtended": nil, "sonarrExtended": nil, "radarrCalendar": []any{}, "sonarrCalendar": []any{}}
 	providertest.Equal(t, "blocks", got, want)
 }
 
