@@ -18,7 +18,8 @@ export const router = createRouter({
     { path: '/logs', component: () => import('./pages/Logs.vue') },
     { path: '/security', component: () => import('./pages/Security.vue') },
     { path: '/automations', component: () => import('./pages/Automations.vue') },
-    { path: '/:section(infrastructure|healing)/:tab?', component: () => import('./pages/Section.vue'), props: true },
+    { path: '/healing', component: () => import('./pages/Healing.vue') },
+    { path: '/:section(infrastructure)/:tab?', component: () => import('./pages/Section.vue'), props: true },
     { path: '/:pathMatch(.*)*', component: () => import('./pages/NotFound.vue') },
   ],
 })
