@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/adguard"
+	"github.com/noba-go/noba/internal/integrations/authentik"
+	"github.com/noba-go/noba/internal/integrations/bazarr"
+	"github.com/noba-go/noba/internal/integrations/energy"
 	"github.com/noba-go/noba/internal/integrations/frigate"
 	"github.com/noba-go/noba/internal/integrations/gitea"
 	"github.com/noba-go/noba/internal/integrations/gitlab"
@@ -14,6 +17,7 @@ import (
 	"github.com/noba-go/noba/internal/integrations/jellyfin"
 	"github.com/noba-go/noba/internal/integrations/k8s"
 	"github.com/noba-go/noba/internal/integrations/kuma"
+	"github.com/noba-go/noba/internal/integrations/n8n"
 	"github.com/noba-go/noba/internal/integrations/nextcloud"
 	"github.com/noba-go/noba/internal/integrations/npm"
 	"github.com/noba-go/noba/internal/integrations/overseerr"
@@ -83,7 +87,8 @@ func Builtin(c *provider.Client) []provider.Provider {
 		servarr.Radarr(c), servarr.Sonarr(c), servarr.Lidarr(c), servarr.Readarr(c), servarr.Prowlarr(c), qbit.New(c),
 		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c),
 		unifi.New(c), nextcloud.New(c), scrutiny.New(c), frigate.New(c),
-		servarr.RadarrExtended(c), servarr.SonarrExtended(c), servarr.RadarrCalendar(c), servarr.SonarrCalendar(c)}
+		servarr.RadarrExtended(c), servarr.SonarrExtended(c), servarr.RadarrCalendar(c), servarr.SonarrCalendar(c),
+		authentik.New(c), n8n.New(c), bazarr.New(c), energy.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

@@ -49,7 +49,8 @@ func TestUnconfigured(t *testing.T) {
 		"radarr": nil, "sonarr": nil, "lidarr": nil, "readarr": nil, "prowlarr": nil, "qbit": nil,
 		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil,
 		"unifi": nil, "nextcloud": nil, "scrutiny": nil, "frigate": nil,
-		"radarrExtended": nil, "sonarrExtended": nil, "radarrCalendar": []any{}, "sonarrCalendar": []any{}}
+		"radarrExtended": nil, "sonarrExtended": nil, "radarrCalendar": []any{}, "sonarrCalendar": []any{},
+		"authentik": nil, "n8n": nil, "bazarr": nil, "energy": []any{}}
 	providertest.Equal(t, "blocks", got, want)
 }
 
