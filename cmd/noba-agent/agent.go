@@ -425,5 +425,7 @@ func (a *Agent) onMessage(ctx context.Context, m wire.Msg) {
 // reexec restarts the agent after an update: through systemd when it runs
 // as the noba-agent service, else by replacing this process.
 func (a *Agent) reexec() {
+	a.ptys.closeAll()
+	a.streams.stopAll()
 	restartSelf(a.log)
 }
