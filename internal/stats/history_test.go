@@ -60,7 +60,7 @@ func TestHistoryBucketsAndTiers(t *testing.T) {
 		t.Errorf("disk_percent mounts averaged: %d %s, want value 50.5", code, body)
 	}
 	code, body, _ = h.get(t, "/api/history/disk_percent?range=1&resolution=3600&label=/home", "viewer")
-	if !strings.Contains(string(body), `"value":61`) {
+	if code != 200 || !strings.Contains(string(body), `"value":61`) {
 		t.Errorf("label filter: %s, want 61", body)
 	}
 
