@@ -84,8 +84,11 @@ func uptimeItems(snap map[string]any, monitors []EndpointMonitor) []UptimeEntry 
 		}
 		up := truthy(v)
 		if m, isMap := v.(map[string]any); isMap {
+			// Spec 20 §15 counts "online" as up; Pi-hole and AdGuard blocks
+			// report their blocking switch ("enabled"/"disabled", spec 10
+			// §4.2) while reachable, so those count as up too.
 			s, _ := m["status"].(string)
-			up = s == "online"
+			up = s == "online" || s == "enabled" || s == "disabled" || s == "ok"
 		}
 		items = append(items, UptimeEntry{Name: il.label, Type: "integration", Status: upDown(up)})
 	}
