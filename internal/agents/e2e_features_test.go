@@ -324,7 +324,7 @@ func TestSelfUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	newBin := filepath.Join(dir, fmt.Sprintf("noba-agent-%s-%s", runtime.GOOS, runtime.GOARCH))
-	out, err := exec.Command("go", "build", "-ldflags", "-X github.com/noba-go/noba/internal/wire.AgentVersion=9.9.9",
+	out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/noba-go/noba/internal/wire.AgentVersion=9.9.9",
 		"-o", newBin, "github.com/noba-go/noba/cmd/noba-agent").CombinedOutput()
 	if err != nil {
 		t.Fatalf("build new agent: %v\n%s", err, out)
@@ -401,5 +401,41 @@ func TestUninstall(t *testing.T) {
 	}
 	if v := agentView(t, env, "e2e-uninstall"); v != nil {
 		t.Fatalf("agent still listed after delete: %v", v)
+	}
+}
+
+func TestFilePushChecksumMismatchOnAgent(t *testing.T) {
+	env := newEnv(t)
+	dir := nobaTemp(t)
+	dest := filepath.Join(dir, "victim.txt")
+	if err := os.WriteFile(dest, []byte("original"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Queue a push for an agent that is not connected yet ...
+	resp := env.Request(http.MethodPost, "/api/agents/e2e-late/transfer?path="+dest, env.Token("admin"), []byte("the real content"), nil)
+	var push map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&push)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || push["websocket"] != false {
+		t.Fatalf("push: %d %v", resp.StatusCode, push)
+	}
+	// ... then tamper with the stored file: the agent must refuse it.
+	files, _ := filepath.Glob(filepath.Join(env.Dir, "transfers", push["transfer_id"].(string)+"_*"))
+	if len(files) != 1 {
+		t.Fatalf("stored transfer files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte("tampered content"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startAgent(t, env.URL, "e2e-late")
+	res := waitResult(t, env, "e2e-late", push["cmd_id"].(string))
+	if res["status"] != "error" || !strings.HasPrefix(res["error"].(string), "Checksum mismatch: ") {
+		t.Fatalf("tampered push: %v", res)
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "original" {
+		t.Fatalf("destination changed to %q", b)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".victim.txt.push*")); len(m) != 0 {
+		t.Fatalf("staging file left behind: %v", m)
 	}
 }

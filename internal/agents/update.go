@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
@@ -10,8 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -96,8 +99,7 @@ func (r *Room) artefactFor(goos, goarch string) (artefact, bool) {
 	if _, err := io.Copy(hs, f); err != nil {
 		return artefact{}, false
 	}
-	a := artefact{path: p, checksum: "sha256:" + hex.EncodeToString(hs.Sum(nil)), size: st.Size(), mod: st.ModTime(),
-		version: wire.AgentVersion}
+	a := artefact{path: p, checksum: "sha256:" + hex.EncodeToString(hs.Sum(nil)), size: st.Size(), mod: st.ModTime()}
 	if bi, err := buildinfo.ReadFile(p); err == nil {
 		for _, s := range bi.Settings {
 			if s.Key == "-ldflags" {
@@ -111,6 +113,19 @@ func (r *Room) artefactFor(goos, goarch string) (artefact, bool) {
 		if v := strings.TrimSpace(string(b)); v != "" {
 			a.version = v
 		}
+	}
+	// -trimpath builds do not record -ldflags: ask a build for this
+	// platform itself.
+	if a.version == "" && goos == runtime.GOOS && goarch == runtime.GOARCH {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		out, err := exec.CommandContext(ctx, p, "--version").Output()
+		cancel()
+		if v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "NOBA Agent "); err == nil && ok && wire.CompareVersions(v, "0") > 0 {
+			a.version = v
+		}
+	}
+	if a.version == "" {
+		a.version = wire.AgentVersion
 	}
 	artefactCache.Store(p, a)
 	return a, true
