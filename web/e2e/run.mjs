@@ -374,6 +374,19 @@ test('agents: send a file to the agent and read it back with a command', async (
   }, 30000, 1000)
 })
 
+test('agents: a live log stream starts, delivers lines and stops', async ({ page, token }) => {
+  await waitAgentOnline(token)
+  await signIn(page)
+  await page.goto(`${baseURL}/agents/${AGENT_HOST}?tab=logs`)
+  await page.click('button:has-text("Start live tail")')
+  await page.waitForSelector('[data-testid=stream-state][data-active=true]', { timeout: 10000 })
+  // journalctl prints at least a line (entries, or that there are none)
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=stream-state]')?.getAttribute('data-lines')) > 0, null, { timeout: 20000 })
+  await page.screenshot({ path: join(ART, 'agent-log-stream.png') })
+  await page.click('button:has-text("Stop")')
+  await page.waitForSelector('[data-testid=stream-state][data-active=false]', { timeout: 10000 })
+})
+
 test('monitoring: add a status component, open, update and resolve an incident', async ({ page }) => {
   await signIn(page)
   await page.goto(baseURL + '/monitoring/status')
