@@ -116,19 +116,20 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 // onAgentMessage handles one message from an agent (spec 20 §5.3).
 func (r *Room) onAgentMessage(ctx context.Context, conn *agentConn, m wire.Msg) {
 	host := conn.host
-	switch t := m.Type(); t {
-	case wire.TypePing:
+	switch t := m.Type(); {
+	case t == wire.TypePing && m.Str("id") == "":
+		// Heartbeat (a legacy "ping" result carries an id).
 		_ = conn.send(ctx, wire.Msg{"type": wire.TypePong})
-	case wire.TypeStream:
+	case t == wire.TypeStream:
 		id := m.Str("id")
 		if id == "" {
 			return
 		}
 		r.hub.appendExec(host, id, m)
 		r.fanoutCommand(host, id, m)
-	case wire.TypePtyOutput, wire.TypePtyOpened, wire.TypePtyExit, wire.TypePtyError:
+	case t == wire.TypePtyOutput || t == wire.TypePtyOpened || t == wire.TypePtyExit || t == wire.TypePtyError:
 		r.fanoutSession(host, m.Str("session"), m)
-	case wire.TypeIdentify, wire.TypePong:
+	case t == wire.TypeIdentify || t == wire.TypePong:
 	default:
 		if res, ok := wire.NormalizeResult(m); ok {
 			r.ingestResult(context.WithoutCancel(ctx), host, res)
