@@ -210,6 +210,11 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	}
 	if r.d.Integrations != nil {
 		for k, v := range r.d.Integrations.Blocks(ctx) {
+			// A source that already carries a block (a fixture source)
+			// keeps it; the host collector never produces these keys.
+			if _, fromSource := raw[k]; fromSource {
+				continue
+			}
 			snap[k] = v
 		}
 	}
