@@ -20,7 +20,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/noba-go/noba/internal/collect"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -32,6 +31,12 @@ const (
 	maxBackoff    = 300 * time.Second
 )
 
+// source produces a host snapshot (the /api/stats-shaped map of
+// internal/collect).
+type source interface {
+	Collect(ctx context.Context) (map[string]any, error)
+}
+
 // Agent is the running agent: its configuration, the report loop, the
 // WebSocket loop and the state both share (interval, pending results, log
 // streams, PTY sessions).
@@ -39,7 +44,7 @@ type Agent struct {
 	cfg  config
 	log  *slog.Logger
 	http *http.Client
-	host *collect.Host
+	host source
 	noWS bool
 
 	interval atomic.Int64 // seconds
@@ -68,7 +73,7 @@ func newAgent(cfg config, log *slog.Logger) *Agent {
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	a := &Agent{cfg: cfg, log: log, http: &http.Client{Transport: tr}, kick: make(chan struct{}, 1),
 		streamLines: map[string][]string{}, streams: newStreamSet(), ptys: newPTYSet()}
-	a.host = collect.NewHost(collect.HostOptions{Log: log, Timeout: 4 * time.Second})
+	a.host = newSource(log)
 	a.interval.Store(int64(cfg.Interval))
 	a.restart = a.reexec
 	return a
