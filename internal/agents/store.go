@@ -13,14 +13,23 @@ import (
 
 // Store is the room's persistence.
 type Store interface {
+	// UpsertAgent writes a host's registry row (first_seen kept).
 	UpsertAgent(ctx context.Context, r RegistryRow) error
+	// ListAgents returns every registry row, by hostname.
 	ListAgents(ctx context.Context) ([]RegistryRow, error)
+	// DeleteAgent removes a host's registry row.
 	DeleteAgent(ctx context.Context, hostname string) error
+	// InsertCommand records a queued command (insert-or-ignore).
 	InsertCommand(ctx context.Context, c HistoryRow) error
+	// CompleteCommand stores a command's result and final status.
 	CompleteCommand(ctx context.Context, id, status string, result []byte, finished int64) error
+	// ExpireCommands marks still-queued commands expired.
 	ExpireCommands(ctx context.Context, ids []string) error
+	// CommandHistory lists commands newest first (one host, or all for "").
 	CommandHistory(ctx context.Context, hostname string, limit int) ([]HistoryRow, error)
+	// UpsertCapabilities stores a host's capability manifest.
 	UpsertCapabilities(ctx context.Context, hostname string, manifest []byte, probed int64, degraded []byte) error
+	// Capabilities returns a host's manifest, httpx.ErrNotFound when absent.
 	Capabilities(ctx context.Context, hostname string) (manifest []byte, probed int64, err error)
 }
 
