@@ -218,6 +218,10 @@ func TestAgentRegistersReportsAndGoesOffline(t *testing.T) {
 	} else if v := hist[len(hist)-1]["value"].(float64); v <= 0 || v > 100 {
 		t.Errorf("mem history value %v", v)
 	}
+	// ... and into the Prometheus exposition (stats room, via AgentMetrics).
+	if st, prom := env.Do(http.MethodGet, "/api/metrics/prometheus", env.Token("viewer"), nil); st != 200 || !strings.Contains(string(prom), `host="e2e-web-01"`) {
+		t.Errorf("prometheus exposition lacks the agent: %d", st)
+	}
 	if st, _ := env.Do(http.MethodGet, "/api/agents/e2e-web-01/history?hours=x", env.Token("viewer"), nil); st != 400 {
 		t.Errorf("bad hours: %d", st)
 	}
