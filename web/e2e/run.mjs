@@ -462,7 +462,7 @@ for (const theme of ['light', 'dark']) {
     await page.evaluate((t) => localStorage.setItem('noba.theme', t), theme)
     const pages = ['/', '/history?metrics=cpu_percent,mem_percent&range=1', '/agents', `/agents/${AGENT_HOST}`, '/alerts', '/alerts?tab=history',
       '/monitoring/endpoints', '/monitoring/sla', '/monitoring/incidents', '/monitoring/status', '/settings/general', '/settings/users', '/settings/sessions',
-      '/settings/api-keys', '/settings/ssh-keys', '/settings/audit', '/profile', '/infrastructure', '/automations', '/automations?tab=history', '/automations?tab=approvals', '/automations?tab=maintenance', '/logs', '/logs?src=syserr', '/healing', '/healing?tab=trust', '/healing?tab=chaos', '/security', '/no-such-page']
+      '/settings/api-keys', '/settings/ssh-keys', '/settings/audit', '/profile', '/infrastructure', '/infrastructure/interfaces', '/infrastructure/ports', '/infrastructure/devices', '/infrastructure/topology', '/automations', '/automations?tab=history', '/automations?tab=approvals', '/automations?tab=maintenance', '/logs', '/logs?src=syserr', '/healing', '/healing?tab=trust', '/healing?tab=chaos', '/security', '/no-such-page']
     for (const p of theme === 'light' ? pages : pages.slice(0, 6)) {
       await page.goto(baseURL + p)
       await page.waitForSelector('main h1', { timeout: 10000 })
