@@ -162,6 +162,27 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string
 	return wire.ReportResponse{Status: "ok", Commands: cmds, HealPolicy: r.healPolicy()}
 }
 
+// FlushRegistry writes the registry rows whose last report is newer than
+// their last write.
+func (r *Room) FlushRegistry(ctx context.Context) error {
+	var rows []RegistryRow
+	r.hub.mu.Lock()
+	for h, a := range r.hub.agents {
+		if a.report != nil && a.received.After(a.persistedAt) {
+			rows = append(rows, RegistryRow{Hostname: h, IP: a.ip, Platform: a.platform, Arch: a.arch,
+				AgentVersion: a.version, FirstSeen: a.received.Unix(), LastSeen: a.received.Unix()})
+			a.persistedAt = a.received
+		}
+	}
+	r.hub.mu.Unlock()
+	for _, row := range rows {
+		if err := r.d.Store.UpsertAgent(ctx, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // metricsOf extracts the numeric series of a report written to history.
 func metricsOf(rep map[string]any) map[string]float64 {
 	m := map[string]float64{

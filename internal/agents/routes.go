@@ -1,7 +1,9 @@
 package agents
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/httpx"
@@ -45,5 +47,13 @@ func (r *Room) Jobs() []jobs.Job {
 	return []jobs.Job{
 		jobs.Every("agents-queue-sweep", sweepPeriod, r.SweepQueues),
 		jobs.Every("agents-transfer-cleanup", transferSweep, r.SweepTransfers),
+		jobs.Func{JobName: "agents-registry-flush", Fn: func(ctx context.Context) error {
+			// Reports keep last_seen in memory between registry writes;
+			// write what is pending when the server stops.
+			<-ctx.Done()
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return r.FlushRegistry(fctx)
+		}},
 	}
 }
