@@ -294,6 +294,16 @@ func TestCommandRoundTripWebSocket(t *testing.T) {
 	if res := waitResult(t, env, "e2e-ws", out["id"].(string)); res["status"] != "ok" || wire.IntOf(res["interval"], 0) != 5 {
 		t.Fatalf("set_interval: %v", res)
 	}
+
+	// Deleting the agent closes its socket; it reconnects (backoff 5 s +
+	// jitter) and re-appears with its next report.
+	if st, _ := env.Do(http.MethodDelete, "/api/agents/e2e-ws", env.Token("admin"), nil); st != 200 {
+		t.Fatalf("delete: %d", st)
+	}
+	waitFor(t, 25*time.Second, "agent back over WebSocket after delete", func() bool {
+		v := agentView(t, env, "e2e-ws")
+		return v != nil && v["websocket"] == true && v["cpu_percent"] != nil
+	})
 }
 
 // refuseWS is a reverse proxy in front of the server that refuses
