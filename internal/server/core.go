@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/config"
@@ -28,11 +31,33 @@ func (s *Server) mountCore(mux *http.ServeMux) {
 			out.Body.UptimeS = int64(time.Since(s.Started).Round(time.Second).Seconds())
 			return out, nil
 		})
+	httpx.Register(s.Router, httpx.Op(http.MethodGet, "/api/routes", authz.Read, "Routes this server implements (for the dashboard)"),
+		func(ctx context.Context, _ *struct{}) (*routesOut, error) {
+			return &routesOut{Body: s.routeList()}, nil
+		})
 	if s.Cfg.OpenAPI {
 		s.mountDocs(mux)
 	}
 	mux.HandleFunc("/api/", s.apiNotFound(mux))
 	mux.Handle("/", s.ui())
+}
+
+type routesOut struct{ Body []string }
+
+// routeList lists "METHOD /path/{param}" for every route in the API
+// document, sorted, so that the dashboard can hide what a server lacks
+// instead of calling it.
+func (s *Server) routeList() []string {
+	var out []string
+	for path, item := range s.Router.API.OpenAPI().Paths {
+		for m, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "DELETE": item.Delete, "PATCH": item.Patch} {
+			if op != nil {
+				out = append(out, m+" "+path)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // apiNotFound answers unknown /api paths: 405 when the path exists for

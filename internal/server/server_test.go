@@ -63,6 +63,26 @@ func TestHealthHeadersAndNotFound(t *testing.T) {
 	}
 }
 
+func TestRouteList(t *testing.T) {
+	env := servertest.New(t)
+	var routes []string
+	if st := env.JSON(http.MethodGet, "/api/routes", env.Token("viewer"), nil, &routes); st != 200 {
+		t.Fatalf("routes: %d", st)
+	}
+	has := map[string]bool{}
+	for _, r := range routes {
+		has[r] = true
+	}
+	for _, want := range []string{"GET /api/health", "POST /api/login", "GET /api/stats", "DELETE /api/admin/api-keys/{key_id}"} {
+		if !has[want] {
+			t.Errorf("route list lacks %q", want)
+		}
+	}
+	if has["GET /api/no-such"] {
+		t.Error("invented route")
+	}
+}
+
 func TestDocsOnlyWhenEnabled(t *testing.T) {
 	env := servertest.New(t)
 	for _, p := range []string{"/api/openapi.json", "/api/docs", "/api/redoc", "/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/redoc.standalone.js"} {
