@@ -37,8 +37,12 @@ test: deps fmt-check vet build lint test-go web-test
 test-go:
 	$(GO) test $(GOFLAGS_RACE) -count=1 -timeout 25m ./...
 
+## web-test: the UI's type check and its Playwright end-to-end tests (Chromium, real server and agent);
+## `make build` has already built the UI and the binaries
 web-test:
-	@if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then npm --prefix web run e2e; fi
+	@if [ -f web/package.json ] && command -v npm >/dev/null 2>&1; then \
+	  npm --prefix web run typecheck && E2E_SKIP_BUILD=1 npm --prefix web run e2e; \
+	else echo "web-test: npm or web/package.json missing"; exit 1; fi
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
