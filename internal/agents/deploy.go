@@ -119,31 +119,9 @@ func (r *Room) deploy(ctx context.Context, in *deployIn) (*deployOut, error) {
 	if !r.hasArtefacts() {
 		return nil, httpx.Unavailable("Agent file not found on server")
 	}
-	var auth []ssh.AuthMethod
-	if k := strings.TrimSpace(b.SSHKey); k != "" {
-		signer, err := ssh.ParsePrivateKey([]byte(k))
-		if err != nil {
-			return nil, httpx.Invalid("Invalid ssh_key: not an unencrypted private key")
-		}
-		auth = append(auth, ssh.PublicKeys(signer))
-	}
-	if b.SSHPass != "" {
-		pw := b.SSHPass
-		auth = append(auth, ssh.Password(pw), ssh.KeyboardInteractive(func(_, _ string, qs []string, _ []bool) ([]string, error) {
-			ans := make([]string, len(qs))
-			for i := range ans {
-				ans[i] = pw
-			}
-			return ans, nil
-		}))
-	}
-	if len(auth) == 0 {
-		if signers := r.serverSigners(); len(signers) > 0 {
-			auth = append(auth, ssh.PublicKeys(signers...))
-		}
-	}
-	if len(auth) == 0 {
-		return nil, httpx.Invalid("Provide ssh_pass or ssh_key (the server has no SSH key of its own)")
+	auth, err := r.sshAuth(b.SSHKey, b.SSHPass)
+	if err != nil {
+		return nil, err
 	}
 	p := authz.Must(ctx)
 	ip := httpx.ClientIP(ctx)

@@ -200,6 +200,25 @@ func TestDeployOverSSH(t *testing.T) {
 	if !strings.Contains(env.Server.Settings.String("agentKeys"), host+":") {
 		t.Errorf("no key bound to %s in agentKeys", host)
 	}
+	// Remote uninstall over SSH removes it from the host and the dashboard.
+	var un map[string]any
+	if st := env.JSON(http.MethodPost, "/api/agents/"+host+"/remote-uninstall", admin,
+		map[string]any{"host": "127.0.0.1", "ssh_user": "root", "ssh_port": port, "ssh_key": clientKey}, &un); st != 200 || un["status"] != "ok" {
+		t.Fatalf("remote uninstall: %d %v", st, un)
+	}
+	for _, p := range []string{"etc/noba-agent.yaml", "opt/noba-agent/noba-agent", "run/noba-agent.pid"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
+			t.Errorf("%s left after remote uninstall", p)
+		}
+	}
+	if v := agentView(t, env, host); v != nil {
+		t.Errorf("agent still listed after remote uninstall: %v", v)
+	}
+	time.Sleep(3 * time.Second)
+	if v := agentView(t, env, host); v != nil {
+		t.Errorf("uninstalled agent came back: %v", v)
+	}
+
 	// The pinned key is now required: a changed host key is refused.
 	kh := filepath.Join(env.Dir, "known_hosts")
 	data, _ := os.ReadFile(kh)

@@ -34,6 +34,7 @@ func (r *Room) Routes(rt *httpx.Router) {
 	rt.Handle(httpx.Op(http.MethodGet, "/api/agent/update", authz.Agent, "Serve the agent binary for self-update"), http.HandlerFunc(r.update))
 	rt.Handle(httpx.Op(http.MethodGet, "/api/agent/install-script", authz.Agent, "Generate agent install script"), http.HandlerFunc(r.installScript))
 	rt.Handle(httpx.Op(http.MethodPost, "/api/agents/deploy", authz.Admin, "Remote deploy agent via SSH"), http.HandlerFunc(r.deployHTTP))
+	rt.Handle(httpx.Op(http.MethodPost, "/api/agents/{hostname}/remote-uninstall", authz.Admin, "Remove an agent from a host over SSH"), http.HandlerFunc(r.remoteUninstall))
 	rt.Handle(httpx.Op(http.MethodPost, "/api/agent/file-upload", authz.Agent, "Receive file chunk from agent"), http.HandlerFunc(r.fileUpload))
 	rt.Handle(httpx.Op(http.MethodGet, "/api/agent/file-download/{transfer_id}", authz.Agent, "Serve file to agent for push"), http.HandlerFunc(r.fileDownload))
 	push := httpx.Op(http.MethodPost, "/api/agents/{hostname}/transfer", authz.Admin, "Initiate file push to agent")
