@@ -29,11 +29,11 @@ import (
 // resolve cleans p and resolves symlinks of its longest existing prefix.
 func resolve(p string) (string, error) {
 	if strings.ContainsRune(p, 0) {
-		return "", errors.New("Null byte in path")
+		return "", wire.Message("Null byte in path")
 	}
 	for _, seg := range strings.Split(filepath.ToSlash(p), "/") {
 		if seg == ".." {
-			return "", errors.New("Path traversal not allowed")
+			return "", wire.Message("Path traversal not allowed")
 		}
 	}
 	abs, err := filepath.Abs(p)
@@ -66,12 +66,12 @@ func readable(p string) (string, error) {
 	}
 	for _, d := range []string{"/etc/shadow", "/etc/gshadow", "/proc/kcore"} {
 		if r == d || strings.HasPrefix(r, d+"/") {
-			return "", fmt.Errorf("Denied path: %s", r)
+			return "", wire.Messagef("Denied path: %s", r)
 		}
 	}
 	for _, pat := range []string{"/.ssh/id_", "/private/key"} {
 		if strings.Contains(r, pat) {
-			return "", fmt.Errorf("Denied pattern: %s", pat)
+			return "", wire.Messagef("Denied pattern: %s", pat)
 		}
 	}
 	return r, nil
@@ -120,7 +120,7 @@ func (a *Agent) writable(p string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("Write denied: path must be under %s, /tmp/noba-*", strings.Join(a.writeRoots(), ", "))
+	return "", wire.Messagef("Write denied: path must be under %s, /tmp/noba-*", strings.Join(a.writeRoots(), ", "))
 }
 
 func hFileRead(_ context.Context, c *call) map[string]any {

@@ -54,10 +54,10 @@ func openPTY(a *Agent, session, role string, cols, rows int) (*ptySession, error
 			}
 		}
 		if name == "" {
-			return nil, errors.New("Restricted shell unavailable: create a 'noba-agent' user on this host for operator terminals")
+			return nil, wire.Message("Restricted shell unavailable: create a 'noba-agent' user on this host for operator terminals")
 		}
 		if os.Geteuid() != 0 {
-			return nil, errors.New("Restricted shell unavailable: the agent must run as root to switch user")
+			return nil, wire.Message("Restricted shell unavailable: the agent must run as root to switch user")
 		}
 		cmd = exec.Command("su", "-", name, "-s", "/bin/bash")
 	}

@@ -66,7 +66,7 @@ func runCmd(ctx context.Context, timeout time.Duration, argv ...string) runOut {
 	out := runOut{stdout: so.String(), stderr: se.String()}
 	if ctx.Err() == context.DeadlineExceeded {
 		out.timedOut = true
-		out.err = fmt.Errorf("Timeout after %ds", int(timeout.Seconds()))
+		out.err = wire.Messagef("Timeout after %ds", int(timeout.Seconds()))
 		out.code = -1
 		return out
 	}

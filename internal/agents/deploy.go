@@ -199,7 +199,7 @@ func (r *Room) runDeploy(ctx context.Context, host string, port int, user string
 		r.log.Warn("deploy: ssh", "host", host, "err", err)
 		return map[string]any{"status": "error", "step": "connect", "error": "SSH connection failed: " + sshErrText(err)}
 	}
-	defer client.Close()
+	defer func() { _ = client.Close() }()
 
 	uname, _, err := sshRun(ctx, client, "uname -sm; hostname", nil, 15*time.Second)
 	if err != nil {

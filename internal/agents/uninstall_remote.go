@@ -85,7 +85,7 @@ func (r *Room) remoteUninstall(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, res)
 		return
 	}
-	defer client.Close()
+	defer func() { _ = client.Close() }()
 	out, _, err := sshRun(ctx, client, "bash -s", strings.NewReader(uninstallScript(r.d.DeployRoot)), 30*time.Second)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

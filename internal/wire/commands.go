@@ -189,42 +189,39 @@ var deniedPrefixes = []string{"/proc/", "/sys/", "/dev/", "/run/secrets/"}
 // path parameter and returns the message of the first rule it breaks.
 func CheckPath(p string) error {
 	if p == "" {
-		return fmt.Errorf("Path must not be empty")
+		return errf("Path must not be empty")
 	}
 	if strings.ContainsRune(p, 0) {
-		return fmt.Errorf("Path contains null byte")
+		return errf("Path contains null byte")
 	}
 	for _, seg := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if seg == ".." {
-			return fmt.Errorf("Path traversal ('..') is not allowed")
+			return errf("Path traversal ('..') is not allowed")
 		}
 	}
 	clean := path.Clean(p)
 	if slices.Contains(deniedExact, clean) || slices.Contains(deniedExact, p) {
-		return fmt.Errorf("Path '%s' is on the denylist", p)
+		return errf("Path '%s' is on the denylist", p)
 	}
 	for _, pre := range deniedPrefixes {
 		if strings.HasPrefix(clean, pre) || strings.HasPrefix(p, pre) {
-			return fmt.Errorf("Path '%s' matches a denied pattern", p)
+			return errf("Path '%s' matches a denied pattern", p)
 		}
 	}
 	return nil
 }
 
-func str(params map[string]any, k string) (string, bool) {
-	v, ok := params[k]
-	if !ok || v == nil {
-		return "", false
-	}
-	s, isStr := v.(string)
-	if !isStr {
-		return "", true
-	}
-	return s, true
-}
+// Message is an error whose text is shown to users as it is (the spec's
+// messages are sentences starting with a capital letter).
+type Message string
+
+func (m Message) Error() string { return string(m) }
+
+// Messagef formats a Message.
+func Messagef(format string, args ...any) error { return Message(fmt.Sprintf(format, args...)) }
 
 // errf builds a validation error whose message is shown to the user.
-func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+func errf(format string, args ...any) error { return Messagef(format, args...) }
 
 func requireString(params map[string]any, k string) (string, error) {
 	v, present := params[k]
