@@ -43,6 +43,14 @@ type Incidents interface {
 	IncidentsSince(ctx context.Context, since int64, limit int) ([]Incident, error)
 }
 
+// IncidentsFunc adapts a function to Incidents.
+type IncidentsFunc func(ctx context.Context, since int64, limit int) ([]Incident, error)
+
+// IncidentsSince implements Incidents.
+func (f IncidentsFunc) IncidentsSince(ctx context.Context, since int64, limit int) ([]Incident, error) {
+	return f(ctx, since, limit)
+}
+
 // ResultHook is called with every command result of a type, whichever way
 // it arrived (other rooms persist network_discover, verify_backup and
 // security_scan results this way).

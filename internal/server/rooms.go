@@ -87,9 +87,9 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 		})})
 	s.mount(rs.stats)
 
-	// agents (router 4). History (stats room) and Incidents (alerts room)
-	// are nil-safe seams; other rooms reach agents through rs.agents
-	// (Send, Run, Online, Capabilities, OnResult, AgentMetrics).
+	// agents (router 4). History/Series come from the stats room, SLA
+	// incidents from the alerts room; other rooms reach agents through
+	// rs.agents (Send, Run, Online, Capabilities, OnResult, AgentMetrics).
 	rs.agents, err = agents.New(ctx, agents.Deps{Store: agents.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus,
 		Audit: rs.audit, Log: s.Log.With("room", "agents"), DataDir: s.Cfg.DataDir, CORSOrigins: s.Cfg.CORSOrigins,
 		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: rs.stats,
@@ -102,7 +102,23 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 				out = append(out, [2]float64{float64(p.Time), p.Value})
 			}
 			return out, err
-		}})
+		},
+		// SLA summary downtime: alert episodes (alerts is built below).
+		Incidents: agents.IncidentsFunc(func(ctx context.Context, since int64, limit int) ([]agents.Incident, error) {
+			if rs.alerts == nil {
+				return nil, nil
+			}
+			eps, err := rs.alerts.EpisodesSince(ctx, since, limit)
+			out := make([]agents.Incident, 0, len(eps))
+			for _, e := range eps {
+				inc := agents.Incident{Source: e.Source, Timestamp: e.Timestamp}
+				if e.ResolvedAt != nil {
+					inc.ResolvedAt = *e.ResolvedAt
+				}
+				out = append(out, inc)
+			}
+			return out, err
+		})})
 	if err != nil {
 		return nil, err
 	}
