@@ -68,6 +68,14 @@ func TestEstablishedAgentProtocol(t *testing.T) {
 			t.Errorf("history row not completed: %v", h)
 		}
 	}
+	// One host cannot complete another host's command.
+	_, other := sendCommand(t, env, "operator", "victim-host", "ping", nil)
+	_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"result","cmd":"ping","id":"`+other["id"].(string)+`","status":"ok"}`))
+	time.Sleep(300 * time.Millisecond)
+	env.JSON(http.MethodGet, "/api/agents/command-history?hostname=victim-host", env.Token("viewer"), nil, &hist)
+	if len(hist) != 1 || hist[0]["status"] != "queued" {
+		t.Fatalf("victim history after a foreign result: %v", hist)
+	}
 	// Ping gets pong; a 3.0.1 agent never gets a Go binary as update.
 	_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`))
 	_, b, _ = c.Read(ctx)

@@ -64,7 +64,7 @@ func (r *Room) ingestResult(ctx context.Context, host string, m wire.Msg) {
 		status = "ok"
 	}
 	b, _ := json.Marshal(map[string]any(m))
-	if err := r.d.Store.CompleteCommand(ctx, id, status, b, r.now().Unix()); err != nil {
+	if err := r.d.Store.CompleteCommand(ctx, host, id, status, b, r.now().Unix()); err != nil {
 		r.log.Error("complete command", "err", err)
 	}
 	r.hookMu.RLock()
@@ -117,7 +117,7 @@ func (r *Room) Run(ctx context.Context, host, cmd string, params map[string]any,
 		return map[string]any{"__all__": true, "results": res}, nil
 	}
 	id := wire.NewID(8)
-	ch, cancel := r.hub.waiter(id)
+	ch, cancel := r.hub.waiter(host, id)
 	defer cancel()
 	if !wire.IsCommand(cmd) {
 		return nil, httpx.Invalid("Unknown command type: '%s'", cmd)

@@ -287,7 +287,7 @@ func (r *Room) networkStats(ctx context.Context, in *hostIn) (*netStatsOut, erro
 	}
 	p := authz.Must(ctx)
 	id := wire.NewID(8)
-	ch, cancel := r.hub.waiter(id)
+	ch, cancel := r.hub.waiter(in.Hostname, id)
 	defer cancel()
 	_, ws := r.dispatch(ctx, in.Hostname, wire.CmdNetworkStats, map[string]any{}, p.Username, sendOpts{id: id, record: true})
 	if ws {

@@ -188,7 +188,7 @@ func (h *hub) addResult(host string, m wire.Msg) {
 	if len(a.results) > resultRing {
 		a.results = append([]wire.Msg(nil), a.results[len(a.results)-resultRing:]...)
 	}
-	id := m.Str("id")
+	id := host + "\x00" + m.Str("id")
 	ws := h.waiters[id]
 	delete(h.waiters, id)
 	h.mu.Unlock()
@@ -197,8 +197,10 @@ func (h *hub) addResult(host string, m wire.Msg) {
 	}
 }
 
-// waiter returns a channel that receives the result of command id.
-func (h *hub) waiter(id string) (<-chan wire.Msg, func()) {
+// waiter returns a channel that receives the result of command id sent to
+// host (only that host's result wakes it).
+func (h *hub) waiter(host, id string) (<-chan wire.Msg, func()) {
+	id = host + "\x00" + id
 	ch := make(chan wire.Msg, 1)
 	h.mu.Lock()
 	h.waiters[id] = append(h.waiters[id], ch)

@@ -21,8 +21,9 @@ type Store interface {
 	DeleteAgent(ctx context.Context, hostname string) error
 	// InsertCommand records a queued command (insert-or-ignore).
 	InsertCommand(ctx context.Context, c HistoryRow) error
-	// CompleteCommand stores a command's result and final status.
-	CompleteCommand(ctx context.Context, id, status string, result []byte, finished int64) error
+	// CompleteCommand stores the result and final status of a command sent
+	// to hostname (a host cannot complete another host's command).
+	CompleteCommand(ctx context.Context, hostname, id, status string, result []byte, finished int64) error
 	// ExpireCommands marks still-queued commands expired.
 	ExpireCommands(ctx context.Context, ids []string) error
 	// CommandHistory lists commands newest first (one host, or all for "").
@@ -106,9 +107,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Hostname, c.CmdType, string(params), c.Qu
 	return nil
 }
 
-func (s *sqlStore) CompleteCommand(ctx context.Context, id, status string, result []byte, finished int64) error {
-	_, err := s.d.W.ExecContext(ctx, `UPDATE agent_command_history SET status = ?, result = ?, finished_at = ? WHERE id = ?`,
-		status, string(result), finished, id)
+func (s *sqlStore) CompleteCommand(ctx context.Context, hostname, id, status string, result []byte, finished int64) error {
+	_, err := s.d.W.ExecContext(ctx, `UPDATE agent_command_history SET status = ?, result = ?, finished_at = ? WHERE id = ? AND hostname = ?`,
+		status, string(result), finished, id, hostname)
 	if err != nil {
 		return fmt.Errorf("complete command %s: %w", id, err)
 	}
