@@ -259,10 +259,12 @@ func (h *hub) appendExec(host, id string, m wire.Msg) {
 	h.execs[k] = s
 }
 
-// appendLogs adds lines to a log stream's buffer.
-func (h *hub) appendLogs(id string, lines []string) {
+// appendLogs adds lines to a log stream's buffer (per host: a host cannot
+// write into another host's stream).
+func (h *hub) appendLogs(host, id string, lines []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	id = host + "\x00" + id
 	b := h.logs[id]
 	if b == nil {
 		b = &lineBuf{}
@@ -319,7 +321,7 @@ func (h *hub) remove(host string) *agentConn {
 	}
 	delete(h.agents, host)
 	for id := range a.streams {
-		delete(h.logs, id)
+		delete(h.logs, host+"\x00"+id)
 	}
 	for k := range h.execs {
 		if len(k) > len(host) && k[:len(host)+1] == host+"\x00" {

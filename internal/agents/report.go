@@ -85,7 +85,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string
 				}
 			}
 			if len(ss) > 0 && wire.ValidCommandID(id) {
-				r.hub.appendLogs(id, ss)
+				r.hub.appendLogs(host, id, ss)
 			}
 		}
 	}

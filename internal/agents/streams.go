@@ -105,7 +105,7 @@ func (r *Room) pollStream(ctx context.Context, in *streamIn) (*pollOut, error) {
 	if a := r.hub.agents[in.Hostname]; a != nil {
 		_, active = a.streams[in.CmdID]
 	}
-	if b := r.hub.logs[in.CmdID]; b != nil {
+	if b := r.hub.logs[in.Hostname+"\x00"+in.CmdID]; b != nil {
 		first := b.seq - int64(len(b.lines))
 		start := max(int64(after), first) - first
 		for _, l := range b.lines[start:] {
@@ -140,7 +140,7 @@ func (r *Room) stopStream(ctx context.Context, in *streamIn) (*queuedOut, error)
 	if a := r.hub.agents[in.Hostname]; a != nil {
 		delete(a.streams, in.CmdID)
 	}
-	delete(r.hub.logs, in.CmdID)
+	delete(r.hub.logs, in.Hostname+"\x00"+in.CmdID)
 	r.hub.mu.Unlock()
 	id, _ := r.dispatch(ctx, in.Hostname, wire.CmdStopStream, map[string]any{"stream_id": in.CmdID}, p.Username, sendOpts{record: true})
 	out := &queuedOut{}
