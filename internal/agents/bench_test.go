@@ -110,23 +110,25 @@ func simReport(host string) map[string]any {
 func simAgent(ctx context.Context, url, key, host string, period time.Duration, client *http.Client, lat chan<- time.Duration, errs *int64, mu *sync.Mutex) {
 	h := http.Header{}
 	h.Set(wire.HeaderAgentKey, key)
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(url, "http")+wire.PathWS, &websocket.DialOptions{HTTPHeader: h})
-	cancel()
-	if err == nil {
-		_ = c.Write(ctx, websocket.MessageText, wire.Identify(host, wire.AgentVersion).Marshal())
-		go func() {
-			defer c.CloseNow()
-			for {
-				_, b, err := c.Read(ctx)
-				if err != nil {
-					return
+	if os.Getenv("NOBA_BENCH_NO_WS") == "" {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(url, "http")+wire.PathWS, &websocket.DialOptions{HTTPHeader: h})
+		cancel()
+		if err == nil {
+			_ = c.Write(ctx, websocket.MessageText, wire.Identify(host, wire.AgentVersion).Marshal())
+			go func() {
+				defer c.CloseNow()
+				for {
+					_, b, err := c.Read(ctx)
+					if err != nil {
+						return
+					}
+					if m, err := wire.Decode(b); err == nil && m.Type() == wire.TypeCommand {
+						_ = c.Write(ctx, websocket.MessageText, wire.Result(m.Str("id"), m.Str("cmd"), map[string]any{"pong": 1}, true).Marshal())
+					}
 				}
-				if m, err := wire.Decode(b); err == nil && m.Type() == wire.TypeCommand {
-					_ = c.Write(ctx, websocket.MessageText, wire.Result(m.Str("id"), m.Str("cmd"), map[string]any{"pong": 1}, true).Marshal())
-				}
-			}
-		}()
+			}()
+		}
 	}
 	body, _ := json.Marshal(simReport(host))
 	t := time.NewTicker(period)
