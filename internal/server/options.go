@@ -31,6 +31,9 @@ type Options struct {
 	// AgentDeployLoopback lets it use a loopback server URL (tests).
 	AgentDeployRoot     string
 	AgentDeployLoopback bool
+	// AgentHealTrust replaces the healing trust level of alert rules in
+	// agent heal policies (tests; the healing room provides it otherwise).
+	AgentHealTrust func(ruleID string) string
 }
 
 // WithPasswordIterations sets the PBKDF2 work factor of new hashes (tests).
@@ -55,4 +58,9 @@ func WithAgentOnlineWindow(d time.Duration) Option {
 // loopback server URL (tests deploying to this machine).
 func WithAgentDeployTarget(root string) Option {
 	return func(o *Options) { o.AgentDeployRoot, o.AgentDeployLoopback = root, true }
+}
+
+// WithAgentHealTrust sets the trust level agents get for each alert rule.
+func WithAgentHealTrust(f func(ruleID string) string) Option {
+	return func(o *Options) { o.AgentHealTrust = f }
 }

@@ -93,7 +93,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	rs.agents, err = agents.New(ctx, agents.Deps{Store: agents.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus,
 		Audit: rs.audit, Log: s.Log.With("room", "agents"), DataDir: s.Cfg.DataDir, CORSOrigins: s.Cfg.CORSOrigins,
 		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: rs.stats,
-		DeployRoot: s.Opts.AgentDeployRoot, DeployAllowLoopback: s.Opts.AgentDeployLoopback,
+		DeployRoot: s.Opts.AgentDeployRoot, DeployAllowLoopback: s.Opts.AgentDeployLoopback, TrustLevel: s.Opts.AgentHealTrust,
 		SSHKeyFiles: []string{filepath.Join(s.Cfg.DataDir, "id_ed25519"), filepath.Join(s.Cfg.DataDir, "id_rsa")},
 		Series: func(ctx context.Context, host, metric string, hours int, step int64) ([][2]float64, error) {
 			pts, err := rs.stats.Series(ctx, stats.Selector{Host: host, Metric: metric}, float64(hours), step)
