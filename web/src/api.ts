@@ -1,6 +1,9 @@
 // The API client: one fetch wrapper that sends the session token, turns
 // error bodies ({"error": m, "detail": m}) into ApiError, and sends the user
-// back to the login page when the session has ended.
+// back to the login page when the session has ended. A call to a route the
+// server does not implement (per GET /api/routes, see serverRoutes.ts) is not
+// sent: it fails as a 404 ApiError, the "not available on this server" state.
+import { offered, routesPending } from './serverRoutes'
 
 export class ApiError extends Error {
   status: number
@@ -28,7 +31,13 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
+/** The message of a call that was not sent because the server lacks the route. */
+export const NOT_OFFERED = 'Not available on this server'
+
 export async function request<T = any>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const wait = path !== '/api/routes' ? routesPending() : null
+  if (wait) await wait
+  if (!offered(method, path)) throw new ApiError(404, NOT_OFFERED)
   const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers || {}) }
   if (token) headers.Authorization = `Bearer ${token}`
   let payload: BodyInit | undefined

@@ -1,7 +1,11 @@
 // Shared state: the session (who is signed in, with which role), the live
-// stats feed (SSE with a polling fallback) and the theme.
+// stats feed (SSE with a polling fallback), the server's route table and
+// the theme.
 import { reactive } from 'vue'
 import { get, post, getToken, setToken, ApiError } from './api'
+import { routeTable, setRoutes, setRoutesPending, offers, offersAny } from './serverRoutes'
+
+export { offers, offersAny }
 
 export type Role = 'viewer' | 'operator' | 'admin'
 const RANK: Record<string, number> = { viewer: 1, operator: 2, admin: 3 }
@@ -22,6 +26,8 @@ export async function loadMe(): Promise<boolean> {
   if (!getToken()) { session.ready = true; return false }
   try {
     const me = await get('/api/me')
+    await loadRoutes() // before the shell renders, so nothing absent is shown or called
+    if (!getToken()) { session.ready = true; return false } // the session ended meanwhile
     session.username = me.username
     session.role = me.role
     session.permissions = me.permissions || []
@@ -34,6 +40,25 @@ export async function loadMe(): Promise<boolean> {
   }
 }
 
+// ---- the server's routes ----
+
+let routesLoad: Promise<void> | null = null
+
+/**
+ * loadRoutes fetches GET /api/routes once per session and caches the table
+ * (serverRoutes.ts); calls made meanwhile wait for it. When it fails the
+ * table stays empty and every route counts as offered.
+ */
+export function loadRoutes(): Promise<void> {
+  if (routeTable.value || routesLoad) return routesLoad || Promise.resolve()
+  const p = (async () => {
+    try { setRoutes(await get('/api/routes')) } catch { setRoutes(null) }
+  })().finally(() => { if (routesLoad === p) { routesLoad = null; setRoutesPending(null) } })
+  routesLoad = p
+  setRoutesPending(p)
+  return p
+}
+
 export async function signOut() {
   try { await post('/api/logout') } catch { /* token may already be gone */ }
   clearSession()
@@ -44,6 +69,7 @@ export function clearSession() {
   session.username = ''
   session.role = ''
   session.permissions = []
+  setRoutes(null)
   stopLive()
 }
 
