@@ -12,12 +12,17 @@ run: build
 build: web
 	$(GO) build -o bin/ ./cmd/...
 
-## agents: cross-build the agent for the platforms /api/agent/update serves
+## agents: cross-build the agent for every platform /api/agent/update serves, into the server's agent
+## directory ($$NOBA_DATA_DIR/agent), each with a .version sidecar
+AGENT_DIR ?= $(or $(NOBA_DATA_DIR),$(HOME)/.local/share/noba)/agent
+AGENT_VERSION ?= $(shell sed -n 's/^var AgentVersion = "\(.*\)"/\1/p' internal/wire/wire.go)
 agents:
-	@for t in linux/amd64 linux/arm64 linux/arm/7 windows/amd64 darwin/amd64 darwin/arm64; do \
-	  os=$${t%%/*}; rest=$${t#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; [ "$$arm" = "$$rest" ] && arm=; \
-	  out=bin/agent/noba-agent-$$os-$$arch$${arm:+v$$arm}$$( [ $$os = windows ] && echo .exe ); \
-	  echo "build $$out"; CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath -ldflags='-s -w' -o $$out ./cmd/noba-agent || exit 1; \
+	@mkdir -p "$(AGENT_DIR)"
+	@for t in linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/amd64 darwin/arm64; do \
+	  os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  out="$(AGENT_DIR)/noba-agent-$$os-$$arch$$ext"; echo "build $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=7 $(GO) build -trimpath -ldflags="-s -w" -o "$$out" ./cmd/noba-agent || exit 1; \
+	  echo "$(AGENT_VERSION)" > "$$out.version"; \
 	done
 
 ## web: build the single-page app into web/dist (skipped when web/ has no package.json)
