@@ -133,6 +133,9 @@ func Logging(log *slog.Logger) Middleware {
 			case st >= 400:
 				lvl = slog.LevelInfo
 			}
+			if !log.Enabled(r.Context(), lvl) {
+				return
+			}
 			log.Log(r.Context(), lvl, "request", "method", r.Method, "uri", RedactQuery(r.URL),
 				"status", st, "bytes", sw.bytes, "dur_ms", time.Since(start).Milliseconds(), "ip", ClientIP(r.Context()))
 		})
