@@ -4,7 +4,9 @@
 // Overseerr, Radarr, Sonarr, Lidarr, Readarr, Prowlarr, qBittorrent,
 // Traefik, Nginx Proxy Manager, Kubernetes, Gitea, GitLab, Paperless-ngx,
 // UniFi Network, Nextcloud, Scrutiny, Frigate, authentik, n8n, Bazarr,
-// Shelly energy meters) into the
+// Shelly energy meters, OpenMediaVault, XCP-ng, Homebridge, Zigbee2MQTT,
+// ESPHome, UniFi Protect, PiKVM, Vaultwarden, GitHub, Cloudflare,
+// OpenWeatherMap) into the
 // integration blocks of the live stats payload (spec 10 §4.2, §4.4). Each
 // service is a small client in its own subpackage; provider holds what
 // they share. Router 9's routes will be served from here too.

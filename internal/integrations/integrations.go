@@ -9,20 +9,26 @@ import (
 	"github.com/noba-go/noba/internal/integrations/adguard"
 	"github.com/noba-go/noba/internal/integrations/authentik"
 	"github.com/noba-go/noba/internal/integrations/bazarr"
+	"github.com/noba-go/noba/internal/integrations/cloudflare"
 	"github.com/noba-go/noba/internal/integrations/energy"
+	"github.com/noba-go/noba/internal/integrations/esphome"
 	"github.com/noba-go/noba/internal/integrations/frigate"
 	"github.com/noba-go/noba/internal/integrations/gitea"
+	"github.com/noba-go/noba/internal/integrations/github"
 	"github.com/noba-go/noba/internal/integrations/gitlab"
 	"github.com/noba-go/noba/internal/integrations/hass"
+	"github.com/noba-go/noba/internal/integrations/homebridge"
 	"github.com/noba-go/noba/internal/integrations/jellyfin"
 	"github.com/noba-go/noba/internal/integrations/k8s"
 	"github.com/noba-go/noba/internal/integrations/kuma"
 	"github.com/noba-go/noba/internal/integrations/n8n"
 	"github.com/noba-go/noba/internal/integrations/nextcloud"
 	"github.com/noba-go/noba/internal/integrations/npm"
+	"github.com/noba-go/noba/internal/integrations/omv"
 	"github.com/noba-go/noba/internal/integrations/overseerr"
 	"github.com/noba-go/noba/internal/integrations/paperless"
 	"github.com/noba-go/noba/internal/integrations/pihole"
+	"github.com/noba-go/noba/internal/integrations/pikvm"
 	"github.com/noba-go/noba/internal/integrations/plex"
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
@@ -34,6 +40,11 @@ import (
 	"github.com/noba-go/noba/internal/integrations/traefik"
 	"github.com/noba-go/noba/internal/integrations/truenas"
 	"github.com/noba-go/noba/internal/integrations/unifi"
+	"github.com/noba-go/noba/internal/integrations/unifiprotect"
+	"github.com/noba-go/noba/internal/integrations/vaultwarden"
+	"github.com/noba-go/noba/internal/integrations/weather"
+	"github.com/noba-go/noba/internal/integrations/xcpng"
+	"github.com/noba-go/noba/internal/integrations/z2m"
 )
 
 // DefaultWait is the global wait of one fan-out (spec 10 §4.1: 4.5 s).
@@ -88,7 +99,9 @@ func Builtin(c *provider.Client) []provider.Provider {
 		traefik.New(c), npm.New(c), k8s.New(c), gitea.New(c), gitlab.New(c), paperless.New(c),
 		unifi.New(c), nextcloud.New(c), scrutiny.New(c), frigate.New(c),
 		servarr.RadarrExtended(c), servarr.SonarrExtended(c), servarr.RadarrCalendar(c), servarr.SonarrCalendar(c),
-		authentik.New(c), n8n.New(c), bazarr.New(c), energy.New(c)}
+		authentik.New(c), n8n.New(c), bazarr.New(c), energy.New(c),
+		omv.New(c), xcpng.New(c), homebridge.New(c), z2m.New(c), esphome.New(c), unifiprotect.New(c), pikvm.New(c),
+		vaultwarden.New(c), github.New(c), cloudflare.New(c), weather.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

@@ -50,7 +50,9 @@ func TestUnconfigured(t *testing.T) {
 		"traefik": nil, "npm": nil, "k8s": nil, "gitea": nil, "gitlab": nil, "paperless": nil,
 		"unifi": nil, "nextcloud": nil, "scrutiny": nil, "frigate": nil,
 		"radarrExtended": nil, "sonarrExtended": nil, "radarrCalendar": []any{}, "sonarrCalendar": []any{},
-		"authentik": nil, "n8n": nil, "bazarr": nil, "energy": []any{}}
+		"authentik": nil, "n8n": nil, "bazarr": nil, "energy": []any{},
+		"omv": nil, "xcpng": nil, "homebridge": nil, "z2m": nil, "esphome": nil, "unifiProtect": nil, "pikvm": nil,
+		"vaultwarden": nil, "github": nil, "cloudflare": nil, "weather": nil}
 	providertest.Equal(t, "blocks", got, want)
 }
 

@@ -83,6 +83,16 @@ func ClosedURL(t testing.TB) string {
 // complete settings (credentials included) pointing at a base URL.
 func Conventions(t *testing.T, p provider.Provider, settings func(baseURL string) provider.Settings) {
 	t.Helper()
+	ConventionsFor(t, func(baseURL string) (provider.Provider, provider.Settings) { return p, settings(baseURL) })
+}
+
+// ConventionsFor is Conventions for providers whose API base URL is not a
+// setting (public cloud APIs with an injectable base URL): setup returns
+// the provider pointed at baseURL and complete settings. For "not
+// configured" it is called with the empty base URL.
+func ConventionsFor(t *testing.T, setup func(baseURL string) (provider.Provider, provider.Settings)) {
+	t.Helper()
+	at := setup
 	t.Run("timeout", func(t *testing.T) {
 		release := make(chan struct{})
 		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +105,8 @@ func Conventions(t *testing.T, p provider.Provider, settings func(baseURL string
 		defer slow.Close()
 		defer close(release)
 		start := time.Now()
-		got := Block(t, p, settings(slow.URL), 300*time.Millisecond)
+		p, st := at(slow.URL)
+		got := Block(t, p, st, 300*time.Millisecond)
 		Equal(t, "timeout block", got, provider.Timeout())
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("fan-out took %v, want it bounded by its wait", d)
@@ -106,19 +117,23 @@ func Conventions(t *testing.T, p provider.Provider, settings func(baseURL string
 			http.Error(w, `{"error":"Unauthorized"}`, http.StatusUnauthorized)
 		}))
 		defer deny.Close()
-		Equal(t, "unauthorized block", Block(t, p, settings(deny.URL), 3*time.Second), provider.Unauthorized())
+		p, st := at(deny.URL)
+		Equal(t, "unauthorized block", Block(t, p, st, 3*time.Second), provider.Unauthorized())
 	})
 	t.Run("offline", func(t *testing.T) {
-		Equal(t, "offline block", Block(t, p, settings(ClosedURL(t)), 3*time.Second), provider.Offline())
+		p, st := at(ClosedURL(t))
+		Equal(t, "offline block", Block(t, p, st, 3*time.Second), provider.Offline())
 	})
 	t.Run("server error", func(t *testing.T) {
 		broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "boom", http.StatusInternalServerError)
 		}))
 		defer broken.Close()
-		Equal(t, "offline block", Block(t, p, settings(broken.URL), 3*time.Second), provider.Offline())
+		p, st := at(broken.URL)
+		Equal(t, "offline block", Block(t, p, st, 3*time.Second), provider.Offline())
 	})
 	t.Run("not configured", func(t *testing.T) {
+		p, _ := at("")
 		Equal(t, "unconfigured block", Block(t, p, provider.Settings{}, time.Second), provider.Empty(p))
 	})
 }
