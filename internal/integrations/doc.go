@@ -6,7 +6,8 @@
 // UniFi Network, Nextcloud, Scrutiny, Frigate, authentik, n8n, Bazarr,
 // Shelly energy meters, OpenMediaVault, XCP-ng, Homebridge, Zigbee2MQTT,
 // ESPHome, UniFi Protect, PiKVM, Vaultwarden, GitHub, Cloudflare,
-// OpenWeatherMap) into the
+// OpenWeatherMap) and the server-computed blocks (certificate and domain
+// expiry, device presence, WireGuard and Tailscale) into the
 // integration blocks of the live stats payload (spec 10 §4.2, §4.4). Each
 // service is a small client in its own subpackage; provider holds what
 // they share. Router 9's routes will be served from here too.

@@ -9,7 +9,9 @@ import (
 	"github.com/noba-go/noba/internal/integrations/adguard"
 	"github.com/noba-go/noba/internal/integrations/authentik"
 	"github.com/noba-go/noba/internal/integrations/bazarr"
+	"github.com/noba-go/noba/internal/integrations/certexpiry"
 	"github.com/noba-go/noba/internal/integrations/cloudflare"
+	"github.com/noba-go/noba/internal/integrations/domainexpiry"
 	"github.com/noba-go/noba/internal/integrations/energy"
 	"github.com/noba-go/noba/internal/integrations/esphome"
 	"github.com/noba-go/noba/internal/integrations/frigate"
@@ -30,18 +32,21 @@ import (
 	"github.com/noba-go/noba/internal/integrations/pihole"
 	"github.com/noba-go/noba/internal/integrations/pikvm"
 	"github.com/noba-go/noba/internal/integrations/plex"
+	"github.com/noba-go/noba/internal/integrations/presence"
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
 	"github.com/noba-go/noba/internal/integrations/qbit"
 	"github.com/noba-go/noba/internal/integrations/scrutiny"
 	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
+	"github.com/noba-go/noba/internal/integrations/tailscale"
 	"github.com/noba-go/noba/internal/integrations/tautulli"
 	"github.com/noba-go/noba/internal/integrations/traefik"
 	"github.com/noba-go/noba/internal/integrations/truenas"
 	"github.com/noba-go/noba/internal/integrations/unifi"
 	"github.com/noba-go/noba/internal/integrations/unifiprotect"
 	"github.com/noba-go/noba/internal/integrations/vaultwarden"
+	"github.com/noba-go/noba/internal/integrations/vpn"
 	"github.com/noba-go/noba/internal/integrations/weather"
 	"github.com/noba-go/noba/internal/integrations/xcpng"
 	"github.com/noba-go/noba/internal/integrations/z2m"
@@ -101,7 +106,8 @@ func Builtin(c *provider.Client) []provider.Provider {
 		servarr.RadarrExtended(c), servarr.SonarrExtended(c), servarr.RadarrCalendar(c), servarr.SonarrCalendar(c),
 		authentik.New(c), n8n.New(c), bazarr.New(c), energy.New(c),
 		omv.New(c), xcpng.New(c), homebridge.New(c), z2m.New(c), esphome.New(c), unifiprotect.New(c), pikvm.New(c),
-		vaultwarden.New(c), github.New(c), cloudflare.New(c), weather.New(c)}
+		vaultwarden.New(c), github.New(c), cloudflare.New(c), weather.New(c),
+		certexpiry.New(c), presence.New(c), domainexpiry.New(c), vpn.New(c), tailscale.New(c)}
 }
 
 // Blocks asks every configured integration concurrently and returns one

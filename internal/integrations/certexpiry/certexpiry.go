@@ -57,7 +57,9 @@ func (p *Provider) Key() string { return "certExpiry" }
 func (p *Provider) List() bool { return true }
 
 // Configured reports whether certHosts names a host.
-func (p *Provider) Configured(st provider.Settings) bool { return len(hosts(st.String("certHosts"))) > 0 }
+func (p *Provider) Configured(st provider.Settings) bool {
+	return len(hosts(st.String("certHosts"))) > 0
+}
 
 func hosts(csv string) []string {
 	var out []string
