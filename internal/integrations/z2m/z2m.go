@@ -57,7 +57,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		}
 		return nil, fmt.Errorf("z2m %s: %w", provider.Redact(wsURL), err)
 	}
-	defer conn.CloseNow()
+	defer func() { _ = conn.CloseNow() }()
 	conn.SetReadLimit(maxMessage)
 
 	var info struct {
