@@ -72,8 +72,8 @@ func TestBlock(t *testing.T) {
 	got := providertest.Block(t, p, settings(srv.URL), 3*time.Second)
 	providertest.Equal(t, "omv block", got, map[string]any{"hostname": "nas", "version": "7.4.2-1 (Sandworm)",
 		"uptime": 86400, "cpu_percent": 12.3, "mem_percent": 25, "updates": false, "reboot_required": true,
-		"filesystems": []any{map[string]any{"device": "/dev/sda1", "label": "data", "type": "ext4", "percent": 41.3}},
-		"status":      "online"})
+		"status": "online", "filesystems": []any{
+			map[string]any{"device": "/dev/sda1", "label": "data", "type": "ext4", "percent": 41.3}}})
 	providertest.NoSecret(t, got, pass, sid)
 	if logouts.Load() != 1 {
 		t.Errorf("logouts: got %d, want 1", logouts.Load())
