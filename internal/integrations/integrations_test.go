@@ -132,6 +132,9 @@ func TestStatsPayload(t *testing.T) {
 	})
 	fake := httptest.NewServer(mux)
 	defer fake.Close()
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	certHost := strings.TrimPrefix(tlsSrv.URL, "https://")
 
 	src := collect.SourceFunc(func(ctx context.Context) (map[string]any, error) {
 		return map[string]any{"cpuPercent": 1.0, "hostname": "test"}, nil
@@ -140,7 +143,8 @@ func TestStatsPayload(t *testing.T) {
 		Options: []server.Option{server.WithStatsInterval(100 * time.Millisecond), server.WithStatsSource(src)}})
 	admin := env.Token("admin")
 	if code, body := env.Do(http.MethodPost, "/api/settings", admin,
-		map[string]any{"piholeUrl": fake.URL, "piholePassword": password, "plexToken": "plex-secret-789"}); code != http.StatusOK {
+		map[string]any{"piholeUrl": fake.URL, "piholePassword": password, "plexToken": "plex-secret-789",
+			"certHosts": certHost}); code != http.StatusOK {
 		t.Fatalf("POST /api/settings: got %d %s, want 200", code, body)
 	}
 	viewer := env.Token("viewer")
@@ -158,6 +162,21 @@ func TestStatsPayload(t *testing.T) {
 				map[string]any{"queries": 4321, "blocked": 321, "percent": 7.4, "status": "enabled", "domains": "98,765"})
 			if snap["plex"] != nil {
 				t.Errorf("plex without plexUrl: got %v, want null", snap["plex"])
+			}
+			certs, _ := snap["certExpiry"].([]any)
+			if len(certs) != 1 {
+				t.Fatalf("certExpiry: got %v, want one item", snap["certExpiry"])
+			}
+			if c, _ := certs[0].(map[string]any); c["host"] != certHost || c["issuer"] != "Acme Co" || c["days"] == nil {
+				t.Errorf("certExpiry item: got %v", c)
+			}
+			for _, k := range []string{"devicePresence", "domainExpiry"} {
+				providertest.Equal(t, k+" unconfigured", snap[k], []any{})
+			}
+			for _, k := range []string{"vpn", "tailscale", "omv", "github", "weather"} {
+				if _, ok := snap[k]; !ok {
+					t.Errorf("payload lacks %q", k)
+				}
 			}
 			break
 		}
