@@ -92,7 +92,15 @@ func (r *Router) HandleFunc(op huma.Operation, h http.HandlerFunc) { r.Handle(op
 // Guard wraps a plain handler with the 401/403 check of access.
 func Guard(a authz.Authenticator, access authz.Access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		p, st := authz.Check(req.Context(), a, access, req.Header.Get("Authorization"), req.URL.Query().Get("token"))
+		if access == authz.Public || access == authz.Agent {
+			h.ServeHTTP(w, req)
+			return
+		}
+		header, query := req.Header.Get("Authorization"), ""
+		if !hasScheme(header) && req.URL.RawQuery != "" {
+			query = req.URL.Query().Get("token")
+		}
+		p, st := authz.Check(req.Context(), a, access, header, query)
 		switch st {
 		case http.StatusUnauthorized:
 			WriteError(w, st, "Unauthorized")
@@ -112,7 +120,15 @@ func Guard(a authz.Authenticator, access authz.Access, h http.Handler) http.Hand
 func HumaGuard(api huma.API, a authz.Authenticator) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		access := AccessOf(ctx.Operation())
-		p, st := authz.Check(ctx.Context(), a, access, ctx.Header("Authorization"), ctx.Query("token"))
+		if access == authz.Public || access == authz.Agent {
+			next(ctx)
+			return
+		}
+		header, query := ctx.Header("Authorization"), ""
+		if !hasScheme(header) {
+			query = ctx.Query("token")
+		}
+		p, st := authz.Check(ctx.Context(), a, access, header, query)
 		switch st {
 		case http.StatusUnauthorized:
 			_ = huma.WriteErr(api, ctx, st, "Unauthorized")
@@ -126,4 +142,10 @@ func HumaGuard(api huma.API, a authz.Authenticator) func(huma.Context, func(huma
 		}
 		next(ctx)
 	}
+}
+
+// hasScheme reports whether an Authorization header carries a credential
+// the guard reads (then the token query parameter is not parsed).
+func hasScheme(header string) bool {
+	return strings.HasPrefix(header, "Bearer ") || strings.HasPrefix(header, "ApiKey ")
 }
