@@ -648,6 +648,8 @@ async function main() {
     if (process.env.E2E_KEEP_TMP !== '1') rmSync(tmp, { recursive: true, force: true })
   }
   log(failed ? `${failed} failed` : `all ${results.length} passed`)
+  // The plain closing line CI tools read.
+  console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${failed} failed`)
   process.exit(failed ? 1 : 0)
 }
 
