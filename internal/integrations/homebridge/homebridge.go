@@ -7,10 +7,8 @@ package homebridge
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
@@ -20,8 +18,7 @@ import (
 type Provider struct {
 	c *provider.Client
 
-	mu     sync.Mutex
-	tokens map[string]token // base URL + credential digest -> access token
+	sessions provider.Sessions[token] // access tokens by base URL + credentials
 }
 
 type token struct {
@@ -30,7 +27,7 @@ type token struct {
 }
 
 // New builds the provider on c.
-func New(c *provider.Client) *Provider { return &Provider{c: c, tokens: map[string]token{}} }
+func New(c *provider.Client) *Provider { return &Provider{c: c} }
 
 // Key is "homebridge".
 func (p *Provider) Key() string { return "homebridge" }
@@ -51,30 +48,15 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	if user == "" || pass == "" {
 		return nil, fmt.Errorf("%w: homebridgeUser/homebridgePass missing", provider.ErrUnauthorized)
 	}
-	d := sha256.Sum256([]byte(user + "\x00" + pass))
-	k := base + "\x00" + string(d[:])
-	for attempt := 0; ; attempt++ {
-		p.mu.Lock()
-		tok, cached := p.tokens[k]
-		p.mu.Unlock()
-		if !cached || time.Now().After(tok.expires) {
-			cached = false
-			if tok, err = p.login(ctx, base, user, pass); err != nil {
-				return nil, err
-			}
-			p.mu.Lock()
-			p.tokens[k] = tok
-			p.mu.Unlock()
-		}
-		block, err := p.read(ctx, base, tok.value)
-		if err != nil && cached && attempt == 0 && provider.HasStatus(err, http.StatusUnauthorized) {
-			p.mu.Lock()
-			delete(p.tokens, k)
-			p.mu.Unlock()
-			continue
-		}
-		return block, err
+	k := provider.SessionKey(base, user, pass)
+	login := func(ctx context.Context) (token, time.Time, error) {
+		t, err := p.login(ctx, base, user, pass)
+		return t, t.expires, err
 	}
+	refused := func(err error) bool { return provider.HasStatus(err, http.StatusUnauthorized) }
+	return provider.WithSession(ctx, &p.sessions, k, login, refused, func(tok token) (map[string]any, error) {
+		return p.read(ctx, base, tok.value)
+	})
 }
 
 func (p *Provider) login(ctx context.Context, base, user, pass string) (token, error) {

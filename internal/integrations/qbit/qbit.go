@@ -7,13 +7,12 @@ package qbit
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
 )
@@ -22,12 +21,11 @@ import (
 type Provider struct {
 	c *provider.Client
 
-	mu       sync.Mutex
-	sessions map[string]string // base URL + credential digest -> SID cookie value
+	sessions provider.Sessions[string] // SID cookie values by base URL + credentials
 }
 
 // New builds the provider on c.
-func New(c *provider.Client) *Provider { return &Provider{c: c, sessions: map[string]string{}} }
+func New(c *provider.Client) *Provider { return &Provider{c: c} }
 
 // Key is "qbit".
 func (p *Provider) Key() string { return "qbit" }
@@ -46,29 +44,18 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		return nil, err
 	}
 	user, pass := st.String("qbitUser"), st.String("qbitPass")
-	d := sha256.Sum256([]byte(user + "\x00" + pass))
-	k := base + "\x00" + string(d[:])
-	for attempt := 0; ; attempt++ {
-		p.mu.Lock()
-		sid, cached := p.sessions[k]
-		p.mu.Unlock()
-		if !cached && user != "" {
-			if sid, err = p.login(ctx, base, user, pass); err != nil {
-				return nil, err
-			}
-			p.mu.Lock()
-			p.sessions[k] = sid
-			p.mu.Unlock()
+	k := provider.SessionKey(base, user, pass)
+	login := func(ctx context.Context) (string, time.Time, error) {
+		if user == "" {
+			return "", time.Time{}, nil // "bypass authentication": no session cookie
 		}
-		block, err := p.read(ctx, base, sid)
-		if err != nil && cached && attempt == 0 && provider.HasStatus(err, http.StatusForbidden) {
-			p.mu.Lock()
-			delete(p.sessions, k)
-			p.mu.Unlock()
-			continue
-		}
-		return block, err
+		sid, err := p.login(ctx, base, user, pass)
+		return sid, time.Time{}, err
 	}
+	refused := func(err error) bool { return provider.HasStatus(err, http.StatusForbidden) }
+	return provider.WithSession(ctx, &p.sessions, k, login, refused, func(sid string) (map[string]any, error) {
+		return p.read(ctx, base, sid)
+	})
 }
 
 func (p *Provider) login(ctx context.Context, base, user, pass string) (string, error) {

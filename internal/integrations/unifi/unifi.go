@@ -9,13 +9,12 @@ package unifi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
 )
@@ -24,8 +23,7 @@ import (
 type Provider struct {
 	c *provider.Client
 
-	mu       sync.Mutex
-	sessions map[string]session
+	sessions provider.Sessions[session] // by base URL + credentials
 }
 
 type session struct {
@@ -35,7 +33,7 @@ type session struct {
 }
 
 // New builds the provider on c.
-func New(c *provider.Client) *Provider { return &Provider{c: c, sessions: map[string]session{}} }
+func New(c *provider.Client) *Provider { return &Provider{c: c} }
 
 // Key is "unifi".
 func (p *Provider) Key() string { return "unifi" }
@@ -63,29 +61,15 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		site = "default"
 	}
 	insecure := !st.Bool("unifiVerifySsl", false)
-	d := sha256.Sum256([]byte(user + "\x00" + pass))
-	k := base + "\x00" + string(d[:])
-	for attempt := 0; ; attempt++ {
-		p.mu.Lock()
-		s, cached := p.sessions[k]
-		p.mu.Unlock()
-		if !cached {
-			if s, err = p.login(ctx, base, user, pass, insecure); err != nil {
-				return nil, err
-			}
-			p.mu.Lock()
-			p.sessions[k] = s
-			p.mu.Unlock()
-		}
-		block, err := p.read(ctx, base, site, s, insecure)
-		if err != nil && cached && attempt == 0 && provider.HasStatus(err, http.StatusUnauthorized) {
-			p.mu.Lock()
-			delete(p.sessions, k)
-			p.mu.Unlock()
-			continue
-		}
-		return block, err
+	k := provider.SessionKey(base, user, pass)
+	login := func(ctx context.Context) (session, time.Time, error) {
+		s, err := p.login(ctx, base, user, pass, insecure)
+		return s, time.Time{}, err
 	}
+	refused := func(err error) bool { return provider.HasStatus(err, http.StatusUnauthorized) }
+	return provider.WithSession(ctx, &p.sessions, k, login, refused, func(s session) (map[string]any, error) {
+		return p.read(ctx, base, site, s, insecure)
+	})
 }
 
 func cookieHeader(h http.Header) string {

@@ -10,12 +10,11 @@ package unifiprotect
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"sort"
-	"sync"
+	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
 )
@@ -24,12 +23,11 @@ import (
 type Provider struct {
 	c *provider.Client
 
-	mu       sync.Mutex
-	sessions map[string]string // base URL + credential digest -> TOKEN cookie value
+	sessions provider.Sessions[string] // TOKEN cookie values by base URL + credentials
 }
 
 // New builds the provider on c.
-func New(c *provider.Client) *Provider { return &Provider{c: c, sessions: map[string]string{}} }
+func New(c *provider.Client) *Provider { return &Provider{c: c} }
 
 // Key is "unifiProtect".
 func (p *Provider) Key() string { return "unifiProtect" }
@@ -51,29 +49,15 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		return nil, fmt.Errorf("%w: unifiProtectUser/unifiProtectPass missing", provider.ErrUnauthorized)
 	}
 	insecure := !st.Bool("unifiProtectVerifySsl", false)
-	d := sha256.Sum256([]byte(user + "\x00" + pass))
-	k := base + "\x00" + string(d[:])
-	for attempt := 0; ; attempt++ {
-		p.mu.Lock()
-		tok, cached := p.sessions[k]
-		p.mu.Unlock()
-		if !cached {
-			if tok, err = p.login(ctx, base, user, pass, insecure); err != nil {
-				return nil, err
-			}
-			p.mu.Lock()
-			p.sessions[k] = tok
-			p.mu.Unlock()
-		}
-		block, err := p.read(ctx, base, tok, insecure)
-		if err != nil && cached && attempt == 0 && provider.HasStatus(err, http.StatusUnauthorized) {
-			p.mu.Lock()
-			delete(p.sessions, k)
-			p.mu.Unlock()
-			continue
-		}
-		return block, err
+	k := provider.SessionKey(base, user, pass)
+	login := func(ctx context.Context) (string, time.Time, error) {
+		tok, err := p.login(ctx, base, user, pass, insecure)
+		return tok, time.Time{}, err
 	}
+	refused := func(err error) bool { return provider.HasStatus(err, http.StatusUnauthorized) }
+	return provider.WithSession(ctx, &p.sessions, k, login, refused, func(tok string) (map[string]any, error) {
+		return p.read(ctx, base, tok, insecure)
+	})
 }
 
 func (p *Provider) login(ctx context.Context, base, user, pass string, insecure bool) (string, error) {

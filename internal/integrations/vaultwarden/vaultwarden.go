@@ -10,7 +10,6 @@ package vaultwarden
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
@@ -29,13 +27,12 @@ type Provider struct {
 	c     *provider.Client
 	login *http.Client // the admin login answers a redirect whose cookie we need
 
-	mu       sync.Mutex
-	sessions map[string]string // base URL + token digest -> VW_ADMIN cookie value
+	sessions provider.Sessions[string] // VW_ADMIN cookie values by base URL + token
 }
 
 // New builds the provider on c.
 func New(c *provider.Client) *Provider {
-	return &Provider{c: c, sessions: map[string]string{}, login: &http.Client{
+	return &Provider{c: c, login: &http.Client{
 		Transport: &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
 			TLSHandshakeTimeout: 3 * time.Second, ResponseHeaderTimeout: 10 * time.Second, MaxResponseHeaderBytes: 64 << 10},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -80,50 +77,39 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	if token == "" {
 		return block, nil
 	}
-	d := sha256.Sum256([]byte(token))
-	k := base + "\x00" + string(d[:])
-	for attempt := 0; ; attempt++ {
-		p.mu.Lock()
-		cookie, cached := p.sessions[k]
-		p.mu.Unlock()
-		if !cached {
-			if cookie, err = p.adminLogin(ctx, base, token); err != nil {
-				return nil, err
-			}
-			p.mu.Lock()
-			p.sessions[k] = cookie
-			p.mu.Unlock()
-		}
-		var users []struct {
-			Enabled   *bool `json:"userEnabled"`
-			TwoFactor bool  `json:"twoFactorEnabled"`
-		}
-		err = p.c.JSON(ctx, provider.Request{URL: base + "/admin/users", MaxBody: 16 << 20,
-			Header: http.Header{"Cookie": {(&http.Cookie{Name: "VW_ADMIN", Value: cookie}).String()}}}, &users)
-		if err != nil && cached && attempt == 0 && (provider.HasStatus(err, 401, 403, 302, 303, 307)) {
-			p.mu.Lock()
-			delete(p.sessions, k)
-			p.mu.Unlock()
-			continue
-		}
-		if err != nil {
-			if provider.HasStatus(err, 302, 303, 307) {
-				return nil, fmt.Errorf("%w: vaultwarden admin session refused", provider.ErrUnauthorized)
-			}
-			return nil, err
-		}
-		tfa, disabled := 0, 0
-		for _, u := range users {
-			if u.TwoFactor {
-				tfa++
-			}
-			if u.Enabled != nil && !*u.Enabled {
-				disabled++
-			}
-		}
-		block["users"], block["users_2fa"], block["users_disabled"] = len(users), tfa, disabled
-		return block, nil
+	k := provider.SessionKey(base, token)
+	login := func(ctx context.Context) (string, time.Time, error) {
+		cookie, err := p.adminLogin(ctx, base, token)
+		return cookie, time.Time{}, err
 	}
+	refused := func(err error) bool { return provider.HasStatus(err, 401, 403, 302, 303, 307) }
+	type user struct {
+		Enabled   *bool `json:"userEnabled"`
+		TwoFactor bool  `json:"twoFactorEnabled"`
+	}
+	users, err := provider.WithSession(ctx, &p.sessions, k, login, refused, func(cookie string) ([]user, error) {
+		var users []user
+		err := p.c.JSON(ctx, provider.Request{URL: base + "/admin/users", MaxBody: 16 << 20,
+			Header: http.Header{"Cookie": {(&http.Cookie{Name: "VW_ADMIN", Value: cookie}).String()}}}, &users)
+		return users, err
+	})
+	if err != nil {
+		if provider.HasStatus(err, 302, 303, 307) {
+			return nil, fmt.Errorf("%w: vaultwarden admin session refused", provider.ErrUnauthorized)
+		}
+		return nil, err
+	}
+	tfa, disabled := 0, 0
+	for _, u := range users {
+		if u.TwoFactor {
+			tfa++
+		}
+		if u.Enabled != nil && !*u.Enabled {
+			disabled++
+		}
+	}
+	block["users"], block["users_2fa"], block["users_disabled"] = len(users), tfa, disabled
+	return block, nil
 }
 
 // adminLogin posts the admin token and returns the VW_ADMIN cookie.
