@@ -2,10 +2,11 @@ package alerts
 
 import (
 	"encoding/json"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/noba-go/noba/internal/collect"
 )
 
 // maxFlat caps the number of metrics one snapshot yields.
@@ -14,36 +15,13 @@ const maxFlat = 20000
 // numeric coerces a payload value to a number: numbers, booleans (1/0)
 // and numeric strings once `°C`, `%` and spaces are stripped (§13 F4).
 func numeric(v any) (float64, bool) {
-	switch t := v.(type) {
-	case float64:
-		return t, !math.IsNaN(t) && !math.IsInf(t, 0)
-	case float32:
-		return float64(t), true
-	case int:
-		return float64(t), true
-	case int64:
-		return float64(t), true
-	case int32:
-		return float64(t), true
-	case uint64:
-		return float64(t), true
-	case bool:
-		if t {
+	if b, ok := v.(bool); ok {
+		if b {
 			return 1, true
 		}
 		return 0, true
-	case string:
-		s := strings.TrimSpace(strings.NewReplacer("°C", "", "°F", "", "%", "").Replace(t))
-		if s == "" {
-			return 0, false
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, false
-		}
-		return f, true
 	}
-	return 0, false
+	return collect.Number(v)
 }
 
 // Flatten turns a stats snapshot into the metric map conditions read:

@@ -315,31 +315,7 @@ func scrub(v any) {
 }
 
 // num reads a number from a payload value ("45°C" and "78%" included).
-func num(v any) (float64, bool) {
-	switch t := v.(type) {
-	case float64:
-		return t, true
-	case float32:
-		return float64(t), true
-	case int:
-		return float64(t), true
-	case int64:
-		return float64(t), true
-	case uint64:
-		return float64(t), true
-	case json.Number:
-		f, err := t.Float64()
-		return f, err == nil
-	case string:
-		s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(t), "°C"), "%"))
-		if s == "" || s == "N/A" || s == "--" {
-			return 0, false
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
-}
+func num(v any) (float64, bool) { return collect.Number(v) }
 
 // list returns a payload list as []map[string]any whatever its Go type.
 func list(v any) []map[string]any {
