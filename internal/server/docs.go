@@ -4,6 +4,8 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+
+	"github.com/noba-go/noba/internal/httpx"
 )
 
 // The API documentation pages (Swagger UI, ReDoc) are embedded: homelabs
@@ -17,7 +19,8 @@ func (s *Server) mountDocs(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		b, err := json.Marshal(s.Router.API.OpenAPI())
 		if err != nil {
-			http.Error(w, "openapi", http.StatusInternalServerError)
+			s.Log.Error("openapi document", "err", err)
+			httpx.WriteError(w, http.StatusInternalServerError, "Internal server error")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -36,7 +39,7 @@ func (s *Server) mountDocs(mux *http.ServeMux) {
 		name := r.PathValue("file")
 		b, err := docsFS.ReadFile("docs/" + name)
 		if err != nil {
-			http.NotFound(w, r)
+			httpx.WriteError(w, http.StatusNotFound, "API route not found")
 			return
 		}
 		ct := "application/javascript"
