@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 )
 
@@ -107,7 +108,7 @@ func addSSHKey(path, line string) error {
 	if s != "" && !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}
-	return writeFileAtomic(path, []byte(s+line+"\n"), 0o600)
+	return config.WriteFileAtomic(path, []byte(s+line+"\n"), 0o600)
 }
 
 func removeSSHKey(path string, id int) error {
@@ -135,30 +136,5 @@ func removeSSHKey(path string, id int) error {
 	if !removed {
 		return httpx.NotFound("Key not found")
 	}
-	return writeFileAtomic(path, []byte(strings.Join(out, "\n")+"\n"), 0o600)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".authorized_keys.tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
+	return config.WriteFileAtomic(path, []byte(strings.Join(out, "\n")+"\n"), 0o600)
 }

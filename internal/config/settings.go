@@ -522,7 +522,6 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	touchedNotify := map[string]bool{}
 	for _, k := range keys {
 		v := partial[k]
 		ks, isWeb := webKeys[k]
@@ -541,7 +540,6 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 			changes = append(changes, changeOf(k, old, v, secret))
 		}
 		if p, ok := flattenedNotify[k]; ok {
-			touchedNotify[p[0]] = true
 			val := v
 			if secret {
 				s, _ := v.(string)
@@ -591,7 +589,6 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 			set(doc, val, bk.path...)
 		}
 	}
-	_ = touchedNotify
 	if err := st.writeLocked(doc); err != nil {
 		return nil, err
 	}

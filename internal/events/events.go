@@ -24,11 +24,10 @@ type Event struct {
 }
 
 // Bus fans published events out to subscribers. Publishing never blocks:
-// a subscriber whose buffer is full misses the event (and Dropped counts it).
+// a subscriber whose buffer is full misses the event.
 type Bus struct {
-	mu      sync.RWMutex
-	subs    map[string]map[*sub]struct{}
-	dropped uint64
+	mu   sync.RWMutex
+	subs map[string]map[*sub]struct{}
 }
 
 type sub struct{ ch chan Event }
@@ -65,14 +64,6 @@ func (b *Bus) Publish(topic string, data any) {
 		select {
 		case s.ch <- Event{Topic: topic, Data: data}:
 		default:
-			b.dropped++
 		}
 	}
-}
-
-// Subscribers counts the current subscribers of topic.
-func (b *Bus) Subscribers(topic string) int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.subs[topic])
 }

@@ -138,12 +138,8 @@ func InstallHumaErrors() {
 			}
 			var d *huma.ErrorDetail
 			if errors.As(e, &d) {
-				loc := strings.TrimPrefix(d.Location, "body.")
-				if strings.HasPrefix(d.Location, "body") && msg == "validation failed" && loc == "body" {
-					parts = append(parts, d.Message)
-					continue
-				}
-				if loc != "" {
+				// "body.password: expected string"; the body as a whole needs no location.
+				if loc := strings.TrimPrefix(d.Location, "body."); loc != "" && loc != "body" {
 					parts = append(parts, fmt.Sprintf("%s: %s", loc, d.Message))
 				} else {
 					parts = append(parts, d.Message)

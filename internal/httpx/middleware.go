@@ -32,11 +32,6 @@ func ClientIP(ctx context.Context) string {
 	return s
 }
 
-// WithClientIP returns ctx carrying ip (for tests and non-HTTP callers).
-func WithClientIP(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, ipKey{}, ip)
-}
-
 // ClientIPs records the client address: the TCP peer, or the first
 // X-Forwarded-For element when trustProxy is set (spec 10 §0.5).
 func ClientIPs(trustProxy bool) Middleware {

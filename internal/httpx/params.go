@@ -27,16 +27,3 @@ func SafeInt(raw string, def int) int {
 	}
 	return n
 }
-
-// FloatParam reads a float query value like IntParam.
-func FloatParam(name, raw string, def, lo, hi float64) (float64, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return def, nil
-	}
-	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil {
-		return 0, Invalid("Invalid %s parameter", name)
-	}
-	return min(max(f, lo), hi), nil
-}
