@@ -196,7 +196,20 @@ func (r *Room) collectLocked(ctx context.Context) error {
 		r.host.SetTargets(collect.Targets{Services: csv(st["monitoredServices"]), RadarHosts: csv(st["radarIps"]),
 			WANTestIP: strings.TrimSpace(wan), LANTestIP: strings.TrimSpace(lan)})
 	}
+	// The integrations fan-out (up to its 4.5 s wait) runs beside the host
+	// collection rather than after it (spec 10 §4.1).
+	var blocks map[string]any
+	blocksDone := make(chan struct{})
+	if r.d.Integrations != nil {
+		go func() {
+			defer close(blocksDone)
+			blocks = r.d.Integrations.Blocks(ctx)
+		}()
+	} else {
+		close(blocksDone)
+	}
 	raw, err := r.source.Collect(ctx)
+	<-blocksDone
 	if err != nil {
 		return fmt.Errorf("collect: %w", err)
 	}
@@ -208,15 +221,13 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	for k, v := range raw {
 		snap[k] = v
 	}
-	if r.d.Integrations != nil {
-		for k, v := range r.d.Integrations.Blocks(ctx) {
-			// A source that already carries a block (a fixture source)
-			// keeps it; the host collector never produces these keys.
-			if _, fromSource := raw[k]; fromSource {
-				continue
-			}
-			snap[k] = v
+	for k, v := range blocks {
+		// A source that already carries a block (a fixture source) keeps
+		// it; the host collector never produces these keys.
+		if _, fromSource := raw[k]; fromSource {
+			continue
 		}
+		snap[k] = v
 	}
 	snap["timestamp"] = now.Unix()
 	snap["time"] = now.Format("15:04:05")
