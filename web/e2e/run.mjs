@@ -20,10 +20,10 @@
 // E2E_STRICT=0 (a 404 from /api/ only warns), E2E_HEADFUL=1.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import net from 'node:net'
 import http from 'node:http'
 import { createHmac } from 'node:crypto'
@@ -584,7 +584,7 @@ test('phone layout: bottom navigation and sliding sidebar', { viewport: { width:
   await page.screenshot({ path: join(ART, 'phone-sidebar.png') })
 })
 
-test('login: the lockout message counts down (last: it locks this IP out)', { expect4xx: [{ status: 401, route: 'POST /api/login' }, { status: 429, route: 'POST /api/login' }] }, async ({ page }) => {
+test('login: the lockout message counts down (last: it locks this IP out)', { last: true, expect4xx: [{ status: 401, route: 'POST /api/login' }, { status: 429, route: 'POST /api/login' }] }, async ({ page }) => {
   await page.goto(baseURL + '/login')
   await page.fill('input[name=username]', 'nobody')
   for (let i = 0; i < 8; i++) {
@@ -603,6 +603,25 @@ test('login: the lockout message counts down (last: it locks this IP out)', { ex
   await page.screenshot({ path: join(ART, 'login-lockout.png') })
 })
 
+// ---------------------------------------------------------------- suites
+
+// Each page group keeps its tests in e2e/suites/<name>.mjs, whose default
+// export receives the harness: register(h) calls h.test(name, opts, fn) as
+// the tests above do. Tests marked { last: true } run after every suite.
+async function loadSuites() {
+  const dir = join(WEB, 'e2e', 'suites')
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort() : []
+  const h = {
+    test, api, signIn, createUser, waitFor, waitAgentOnline, sleep, totp, log, ART, ROOT, ADMIN, AGENT_HOST, AGENT_KEY,
+    get baseURL() { return baseURL },
+  }
+  for (const f of files) {
+    const mod = await import(pathToFileURL(join(dir, f)).href)
+    await mod.default(h)
+  }
+  tests.sort((a, b) => (a.last ? 1 : 0) - (b.last ? 1 : 0))
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -618,6 +637,7 @@ async function main() {
     // test signs in itself (storage is shared, so clear it first).
     const ctxNewPage = browser.newPage.bind(browser)
     browser.newPage = async (o) => { const p = await ctxNewPage(); await p.setViewportSize(o.viewport); await p.emulateMedia({ colorScheme: o.colorScheme }); return p }
+    await loadSuites()
     const only = process.env.E2E_ONLY
     for (const t of tests) {
       if (only && !t.name.includes(only)) continue
