@@ -31,6 +31,14 @@ type rooms struct {
 	integrations *integrations.Room
 	// alerts (router 1 alert rules, SLA, history, notifications; router 8 maintenance windows)
 	alerts *alerts.Room
+
+	// The later groups of rooms, each wired in its own wire_<group>.go.
+	automationsRooms
+	infraRooms
+	integrationsRooms
+	intelligenceRooms
+	adminRooms
+	healingRooms
 }
 
 func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
@@ -156,6 +164,20 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	s.mount(rs.alerts)
 	rs.monitoring.SetAlerter(rs.alerts)
 
+	// The later groups, in dependency order (healing last: it uses the
+	// approvals of automations and the agents).
+	for _, wire := range []func(context.Context, *Server) error{
+		rs.wireAutomations,
+		rs.wireInfra,
+		rs.wireIntegrations,
+		rs.wireIntelligence,
+		rs.wireAdmin,
+		rs.wireHealing,
+	} {
+		if err := wire(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	return rs, nil
 }
 

@@ -1,0 +1,15 @@
+package server
+
+import "context"
+
+// integrationsRooms holds the rooms of integrations and integration instances (routers 9, 10). Its owner fills it in and
+// wires it in wireIntegrations; rooms.go embeds it, so each group of rooms is
+// wired in a file of its own.
+type integrationsRooms struct{}
+
+// wireIntegrations builds and mounts integrations and integration instances (routers 9, 10). It runs after the core rooms
+// (auth, admin, stats, agents, monitoring, alerts) are built.
+func (rs *rooms) wireIntegrations(ctx context.Context, s *Server) error {
+	_, _ = ctx, s
+	return nil
+}
