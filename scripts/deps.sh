@@ -11,6 +11,15 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# A real container engine (Podman serving the Docker API) and docker-compose
+# for the container tests (recipe: shared/research/container-engine.md).
+command -v podman >/dev/null 2>&1 || need+=(podman runc netavark aardvark-dns iptables catatonit)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# restic for the backup tests; smartctl and rclone for operations/integrations.
+command -v restic >/dev/null 2>&1 || need+=(restic)
+command -v smartctl >/dev/null 2>&1 || need+=(smartmontools)
+command -v rclone >/dev/null 2>&1 || need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: apt-get install ${need[*]}"
