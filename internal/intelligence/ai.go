@@ -80,15 +80,21 @@ func (r *Room) llmConfig() llm.Config {
 
 // ask sends a request to the configured provider with every secret value
 // scrubbed from it, and maps the failures to the answers of spec 30 §4.4.
+// Input is validated before ask is called, so that a bad request is a
+// 400 whether or not an LLM is configured.
 func (r *Room) ask(ctx context.Context, cfg llm.Config, req llm.Request, failMsg string) (string, error) {
 	if !cfg.Enabled {
 		return "", httpx.Unavailable("LLM not configured")
 	}
+	return r.send(ctx, cfg, req, failMsg, httpx.Unavailable)
+}
+
+func (r *Room) send(ctx context.Context, cfg llm.Config, req llm.Request, failMsg string, cfgErr func(string, ...any) error) (string, error) {
 	text, err := r.d.LLM.Complete(ctx, cfg, llm.Redact(req, r.secrets()))
 	switch {
 	case errors.Is(err, llm.ErrNotConfigured):
 		// [fix] spec 30 §8.2: a configuration error is not a 200 answer.
-		return "", httpx.Unavailable("%s", err.Error())
+		return "", cfgErr("%s", err.Error())
 	case err != nil:
 		r.d.Log.Warn("llm request", "provider", cfg.Kind(), "err", err)
 		return "", httpx.BadGateway("%s", failMsg)
@@ -131,9 +137,6 @@ const actionHint = "If a remediation can be executed, include it as [ACTION:comm
 
 func (r *Room) aiChat(ctx context.Context, in *bodyIn) (*aiOut, error) {
 	cfg := r.llmConfig()
-	if !cfg.Enabled {
-		return nil, httpx.Unavailable("LLM not configured")
-	}
 	msg := bodyStr(in.Body, "message")
 	if msg == "" {
 		return nil, httpx.Invalid("message is required")
@@ -168,9 +171,6 @@ type alertIDIn struct {
 
 func (r *Room) aiAnalyzeAlert(ctx context.Context, in *alertIDIn) (*aiOut, error) {
 	cfg := r.llmConfig()
-	if !cfg.Enabled {
-		return nil, httpx.Unavailable("LLM not configured")
-	}
 	id, err := parseID("alert_id", in.AlertID)
 	if err != nil {
 		return nil, err
@@ -208,9 +208,6 @@ const maxLogChars = 8000
 
 func (r *Room) aiAnalyzeLogs(ctx context.Context, in *bodyIn) (*aiOut, error) {
 	cfg := r.llmConfig()
-	if !cfg.Enabled {
-		return nil, httpx.Unavailable("LLM not configured")
-	}
 	logs := bodyStr(in.Body, "logs")
 	if logs == "" {
 		return nil, httpx.Invalid("logs field is required")
@@ -229,9 +226,6 @@ func (r *Room) aiAnalyzeLogs(ctx context.Context, in *bodyIn) (*aiOut, error) {
 
 func (r *Room) aiSummarizeIncident(ctx context.Context, in *idIn) (*aiOut, error) {
 	cfg := r.llmConfig()
-	if !cfg.Enabled {
-		return nil, httpx.Unavailable("LLM not configured")
-	}
 	id, err := parseID("id", in.ID)
 	if err != nil {
 		return nil, err
@@ -271,9 +265,12 @@ type aiTestOut struct {
 	}
 }
 
+// aiTest tests the configured provider whether or not the assistant is
+// enabled yet (an admin tests before enabling); a configuration the
+// request cannot be sent with is a 400 naming what to set.
 func (r *Room) aiTest(ctx context.Context, _ *struct{}) (*aiTestOut, error) {
-	text, err := r.ask(ctx, r.llmConfig(), llm.Request{System: "You are a connection test. Reply with exactly the text requested.",
-		Messages: []llm.Message{{Role: "user", Content: "Reply with exactly: NOBA AI connection successful."}}}, "LLM connection test failed")
+	text, err := r.send(ctx, r.llmConfig(), llm.Request{System: "You are a connection test. Reply with exactly the text requested.",
+		Messages: []llm.Message{{Role: "user", Content: "Reply with exactly: NOBA AI connection successful."}}}, "LLM connection test failed", httpx.Invalid)
 	if err != nil {
 		return nil, err
 	}
