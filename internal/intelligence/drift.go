@@ -131,9 +131,12 @@ func (r *Room) checkOne(ctx context.Context, b Baseline, host string) {
 			row.Status = "match"
 		}
 	}
-	if err := r.d.Store.AddDrift(wctx, row); err != nil {
-		r.d.Log.Warn("record drift check", "err", err)
-	}
+	// The row is written last: once it is visible, the alert is raised or cleared.
+	defer func() {
+		if err := r.d.Store.AddDrift(wctx, row); err != nil {
+			r.d.Log.Warn("record drift check", "err", err)
+		}
+	}()
 	if r.d.Alerts == nil {
 		return
 	}

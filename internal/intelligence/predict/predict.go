@@ -136,7 +136,9 @@ func Analyze(pts []Point, projectionHours int) (Result, error) {
 			s.profile = profile(pts, residuals(pts, ys, reg), s.PeriodHours, s.step)
 		}
 		res.Regression, res.meanX, res.sxx, res.Seasonal = reg, meanX, sxx, s
-		res.Regression.RSquared = rSquared(ys, func(i int) float64 { return reg.Slope*float64(pts[i].T) + reg.Intercept })
+		// R² of the whole model (trend and season): how much of the
+		// metric's variance the forecast explains.
+		res.Regression.RSquared = rSquared(ys, func(i int) float64 { return reg.Slope*float64(pts[i].T) + reg.Intercept + s.at(pts[i].T) })
 		res.ResidualStd = sampleStd(residuals(pts, ys, reg))
 		rem := make([]float64, n)
 		for i, p := range pts {

@@ -1,0 +1,132 @@
+package intelligence_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/noba-go/noba/internal/server/servertest"
+)
+
+func sha(b string) string {
+	s := sha256.Sum256([]byte(b))
+	return hex.EncodeToString(s[:])
+}
+
+type driftResults struct {
+	Baseline map[string]any   `json:"baseline"`
+	Results  []map[string]any `json:"results"`
+}
+
+// TestDriftEndToEnd runs drift checks through a real agent process: match,
+// drift (with its alert and incident), set-from-agent, match again.
+func TestDriftEndToEnd(t *testing.T) {
+	env := servertest.NewWith(t, servertest.Setup{Jobs: true})
+	startAgent(t, env, "drift-host")
+	admin, op, viewer := env.Token("admin"), env.Token("operator"), env.Token("viewer")
+
+	file := filepath.Join(t.TempDir(), "app.conf")
+	if err := os.WriteFile(file, []byte("listen 80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	if st := env.JSON("POST", "/api/baselines", admin, map[string]any{"path": file, "expected_hash": sha("listen 80\n"), "agent_group": "drift-host"}, &created); st != 200 {
+		t.Fatalf("create: %d %v", st, created)
+	}
+	id := int(created["id"].(float64))
+	// A second baseline for a file that does not exist on the agent.
+	missing := filepath.Join(t.TempDir(), "nope.conf")
+	env.JSON("POST", "/api/baselines", admin, map[string]any{"path": missing, "expected_hash": sha("x")}, &created)
+	missingID := int(created["id"].(float64))
+
+	// check triggers a run and waits until the host's latest row is newer than after.
+	check := func(bid int, after int64) map[string]any {
+		t.Helper()
+		if st := env.JSON("POST", "/api/baselines/check", op, nil, nil); st != 200 {
+			t.Fatalf("check: %d", st)
+		}
+		var row map[string]any
+		waitFor(t, 40*time.Second, "drift result", func() bool {
+			var res driftResults
+			env.JSON("GET", fmt.Sprintf("/api/baselines/%d/results", bid), viewer, nil, &res)
+			for _, r := range res.Results {
+				if r["hostname"] == "drift-host" && int64(r["id"].(float64)) > after {
+					row = r
+					return true
+				}
+			}
+			return false
+		})
+		return row
+	}
+	row := check(id, 0)
+	if row["status"] != "match" || row["actual_hash"] != sha("listen 80\n") || row["path"] != file {
+		t.Fatalf("first check: %v", row)
+	}
+	mrow := check(missingID, 0)
+	if mrow["status"] != "drift" || mrow["actual_hash"] != nil {
+		t.Errorf("missing file: %v", mrow)
+	}
+
+	// The file changes: drift, an alert and an incident.
+	if err := os.WriteFile(file, []byte("listen 8080\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	row = check(id, int64(row["id"].(float64)))
+	if row["status"] != "drift" || row["actual_hash"] != sha("listen 8080\n") {
+		t.Fatalf("after change: %v", row)
+	}
+	var list []map[string]any
+	env.JSON("GET", "/api/baselines", viewer, nil, &list)
+	for _, b := range list {
+		if int(b["id"].(float64)) == id && (b["status"] != "drift" || b["drift_count"] != 1.0 || b["agent_count"] != 1.0) {
+			t.Errorf("baseline list entry: %v", b)
+		}
+	}
+	var incidents []map[string]any
+	env.JSON("GET", "/api/incidents", viewer, nil, &incidents)
+	wantTitle := fmt.Sprintf("Config drift detected: %s on drift-host (expected %s..., got %s...)", file, sha("listen 80\n")[:16], sha("listen 8080\n")[:16])
+	found := false
+	for _, inc := range incidents {
+		if inc["title"] == wantTitle && inc["source"] == "config_drift" && inc["severity"] == "warning" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no drift incident %q in %v", wantTitle, incidents)
+	}
+
+	// Accept the new content as the baseline from the agent.
+	var sf map[string]any
+	if st := env.JSON("POST", fmt.Sprintf("/api/baselines/%d/set-from/drift-host", id), admin, nil, &sf); st != 200 || sf["expected_hash"] != sha("listen 8080\n") {
+		t.Fatalf("set-from: %d %v", st, sf)
+	}
+	if st, b := env.Do("POST", fmt.Sprintf("/api/baselines/%d/set-from/ghost", id), admin, nil); st != 404 {
+		t.Errorf("set-from unknown host: %d %s", st, b)
+	}
+	if st, b := env.Do("POST", fmt.Sprintf("/api/baselines/%d/set-from/drift-host", missingID), admin, nil); st != 502 || !strings.Contains(errMsg(b), "nope.conf") {
+		t.Errorf("set-from a missing file: %d %s", st, b)
+	}
+	row = check(id, int64(row["id"].(float64)))
+	if row["status"] != "match" {
+		t.Errorf("after set-from: %v", row)
+	}
+	// The drift alert is resolved again.
+	env.JSON("GET", "/api/incidents", viewer, nil, &incidents)
+	for _, inc := range incidents {
+		if inc["title"] == wantTitle && inc["resolved_at"] == 0.0 {
+			t.Errorf("drift incident still open after the match: %v", inc)
+		}
+	}
+
+	// Dependency discovery reaches the agent.
+	var disc map[string]any
+	if st := env.JSON("POST", "/api/dependencies/discover/drift-host", op, nil, &disc); st != 200 || (disc["status"] != "sent" && disc["status"] != "queued") || len(disc["id"].(string)) != 16 {
+		t.Errorf("discover: %d %v", st, disc)
+	}
+}
