@@ -58,6 +58,15 @@ export const MONITORING_TABS: { id: string; label: string; route?: string }[] = 
   { id: 'correlation', label: 'Correlation' },
 ]
 
+/** The tabs of the Intelligence page and the GET route each reads. */
+export const INTELLIGENCE_TABS: { id: string; label: string; route: string }[] = [
+  { id: 'incidents', label: 'Incidents', route: 'GET /api/incidents' },
+  { id: 'dependencies', label: 'Dependencies', route: 'GET /api/dependencies' },
+  { id: 'drift', label: 'Config drift', route: 'GET /api/baselines' },
+  { id: 'assistant', label: 'AI assistant', route: 'GET /api/ai/status' },
+  { id: 'predictions', label: 'Predictions', route: 'GET /api/predict/capacity' },
+]
+
 /** The first tab the server offers (or the first tab when none is). */
 export function firstOffered<T extends { route?: string }>(tabs: T[]): T | undefined {
   return tabs.find((t) => !t.route || offers(t.route)) || tabs[0]
@@ -73,6 +82,7 @@ export const NAV: NavItem[] = [
   { to: '/automations', label: 'Automations', ico: 'automations', keywords: 'workflows approvals maintenance playbooks webhooks', needs: AUTOMATION_TABS.map((t) => t.route) },
   { to: '/logs', label: 'Logs', ico: 'logs', role: 'operator', keywords: 'journal tail', needs: LOG_SOURCES.map((t) => t.route) },
   { to: '/healing', label: 'Healing', ico: 'healing', keywords: 'ledger trust suggestions chaos', needs: HEALING_TABS.map((t) => t.route) },
+  { to: '/intelligence', label: 'Intelligence', ico: 'monitoring', keywords: 'incidents war room dependencies impact drift baselines ai assistant chat prediction capacity', needs: INTELLIGENCE_TABS.map((t) => t.route) },
   { to: '/security', label: 'Security', ico: 'security', keywords: 'posture findings scan', needs: ['GET /api/security/score', 'GET /api/security/findings', 'GET /api/security/history'] },
   { to: '/settings', label: 'Settings', ico: 'settings', bottom: true, keywords: 'admin users sessions keys audit' },
 ]

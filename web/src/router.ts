@@ -16,6 +16,7 @@ export const router = createRouter({
     { path: '/settings/:tab?', component: () => import('./pages/Settings.vue'), props: true },
     { path: '/profile', component: () => import('./pages/Profile.vue') },
     { path: '/logs', component: () => import('./pages/Logs.vue') },
+    { path: '/intelligence/:tab?', component: () => import('./pages/Intelligence.vue'), props: true },
     { path: '/security', component: () => import('./pages/Security.vue') },
     { path: '/automations', component: () => import('./pages/Automations.vue') },
     { path: '/healing', component: () => import('./pages/Healing.vue') },
