@@ -255,8 +255,24 @@ func (r *Room) deleteBaseline(ctx context.Context, in *idIn) (*okOut, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := r.d.Store.Baseline(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := r.d.Store.LatestDrift(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if err := r.d.Store.DeleteBaseline(ctx, id); err != nil {
 		return nil, err
+	}
+	// A deleted baseline leaves no drift alert open.
+	if r.d.Alerts != nil {
+		for _, d := range latest {
+			if err := r.d.Alerts.ResolveExternal(ctx, DriftSource, b.Path+":"+d.Hostname); err != nil {
+				r.d.Log.Warn("drift alert", "err", err)
+			}
+		}
 	}
 	r.audit(ctx, "baseline_delete", fmt.Sprintf("id=%d", id))
 	return ok(), nil

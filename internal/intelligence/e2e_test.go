@@ -44,18 +44,23 @@ func TestDriftEndToEnd(t *testing.T) {
 	env.JSON("POST", "/api/baselines", admin, map[string]any{"path": missing, "expected_hash": sha("x")}, &created)
 	missingID := int(created["id"].(float64))
 
-	// check triggers a run and waits until the host's latest row is newer than after.
-	check := func(bid int, after int64) map[string]any {
+	// check triggers runs until the host's latest row of baseline bid has
+	// status want (a run triggered earlier may still be in flight).
+	check := func(bid int, want string) map[string]any {
 		t.Helper()
-		if st := env.JSON("POST", "/api/baselines/check", op, nil, nil); st != 200 {
-			t.Fatalf("check: %d", st)
-		}
 		var row map[string]any
-		waitFor(t, 40*time.Second, "drift result", func() bool {
+		var last time.Time
+		waitFor(t, 40*time.Second, "drift result "+want, func() bool {
+			if time.Since(last) > time.Second {
+				if st := env.JSON("POST", "/api/baselines/check", op, nil, nil); st != 200 {
+					t.Fatalf("check: %d", st)
+				}
+				last = time.Now()
+			}
 			var res driftResults
 			env.JSON("GET", fmt.Sprintf("/api/baselines/%d/results", bid), viewer, nil, &res)
 			for _, r := range res.Results {
-				if r["hostname"] == "drift-host" && int64(r["id"].(float64)) > after {
+				if r["hostname"] == "drift-host" && r["status"] == want {
 					row = r
 					return true
 				}
@@ -64,11 +69,11 @@ func TestDriftEndToEnd(t *testing.T) {
 		})
 		return row
 	}
-	row := check(id, 0)
+	row := check(id, "match")
 	if row["status"] != "match" || row["actual_hash"] != sha("listen 80\n") || row["path"] != file {
 		t.Fatalf("first check: %v", row)
 	}
-	mrow := check(missingID, 0)
+	mrow := check(missingID, "drift")
 	if mrow["status"] != "drift" || mrow["actual_hash"] != nil {
 		t.Errorf("missing file: %v", mrow)
 	}
@@ -77,7 +82,7 @@ func TestDriftEndToEnd(t *testing.T) {
 	if err := os.WriteFile(file, []byte("listen 8080\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	row = check(id, int64(row["id"].(float64)))
+	row = check(id, "drift")
 	if row["status"] != "drift" || row["actual_hash"] != sha("listen 8080\n") {
 		t.Fatalf("after change: %v", row)
 	}
@@ -112,7 +117,7 @@ func TestDriftEndToEnd(t *testing.T) {
 	if st, b := env.Do("POST", fmt.Sprintf("/api/baselines/%d/set-from/drift-host", missingID), admin, nil); st != 502 || !strings.Contains(errMsg(b), "nope.conf") {
 		t.Errorf("set-from a missing file: %d %s", st, b)
 	}
-	row = check(id, int64(row["id"].(float64)))
+	row = check(id, "match")
 	if row["status"] != "match" {
 		t.Errorf("after set-from: %v", row)
 	}
@@ -122,6 +127,26 @@ func TestDriftEndToEnd(t *testing.T) {
 		if inc["title"] == wantTitle && inc["resolved_at"] == 0.0 {
 			t.Errorf("drift incident still open after the match: %v", inc)
 		}
+	}
+
+	// Deleting a drifted baseline closes its open drift alert.
+	openFor := func(path string) bool {
+		env.JSON("GET", "/api/incidents", viewer, nil, &incidents)
+		for _, inc := range incidents {
+			if inc["source"] == "config_drift" && strings.Contains(inc["title"].(string), path) && inc["resolved_at"] == 0.0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !openFor(missing) {
+		t.Fatalf("no open drift incident for the missing file: %v", incidents)
+	}
+	if st, _ := env.Do("DELETE", fmt.Sprintf("/api/baselines/%d", missingID), admin, nil); st != 200 {
+		t.Fatalf("delete: %d", st)
+	}
+	if openFor(missing) {
+		t.Error("the drift incident of a deleted baseline stays open")
 	}
 
 	// Dependency discovery reaches the agent.
