@@ -149,6 +149,28 @@ func TestDriftEndToEnd(t *testing.T) {
 		t.Error("the drift incident of a deleted baseline stays open")
 	}
 
+	// A graph node named after an online agent takes its health from the
+	// agent's last report.
+	if st := env.JSON("POST", "/api/dependencies", admin, map[string]any{"source": "web", "target": "drift-host"}, nil); st != 200 {
+		t.Fatal(st)
+	}
+	var g struct {
+		Nodes []map[string]any `json:"nodes"`
+	}
+	env.JSON("GET", "/api/dependencies", viewer, nil, &g)
+	for _, n := range g.Nodes {
+		switch n["id"] {
+		case "drift-host":
+			if h := n["health"]; h != "healthy" && h != "warning" && h != "critical" {
+				t.Errorf("agent node health %v, want it from the live report", h)
+			}
+		case "web":
+			if n["health"] != "unknown" {
+				t.Errorf("non-agent node health %v", n["health"])
+			}
+		}
+	}
+
 	// Dependency discovery reaches the agent.
 	var disc map[string]any
 	if st := env.JSON("POST", "/api/dependencies/discover/drift-host", op, nil, &disc); st != 200 || (disc["status"] != "sent" && disc["status"] != "queued") || len(disc["id"].(string)) != 16 {
