@@ -277,3 +277,30 @@ func TestBaselineValidation(t *testing.T) {
 		t.Errorf("delete again: %d %s", st, b)
 	}
 }
+
+// TestDriftHistoryPrune: a check prunes rows older than 30 days but keeps
+// the latest row of each baseline and host.
+func TestDriftHistoryPrune(t *testing.T) {
+	env := servertest.NewWith(t, servertest.Setup{Jobs: true})
+	var out map[string]any
+	env.JSON("POST", "/api/baselines", env.Token("admin"), map[string]any{"path": "/etc/x.conf", "expected_hash": strings.Repeat("c", 64)}, &out)
+	bid := int64(out["id"].(float64))
+	old := time.Now().Add(-40 * 24 * time.Hour).Unix()
+	for i, h := range []string{"h1", "h1", "h2"} {
+		if _, err := env.Server.DB.W.Exec(`INSERT INTO drift_checks (baseline_id, hostname, actual_hash, status, checked_at) VALUES (?, ?, NULL, 'timeout', ?)`, bid, h, old+int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.JSON("POST", "/api/baselines/check", env.Token("operator"), nil, nil)
+	count := func() int {
+		var n int
+		_ = env.Server.DB.R.QueryRow(`SELECT COUNT(*) FROM drift_checks`).Scan(&n)
+		return n
+	}
+	waitFor(t, 20*time.Second, "old drift rows pruned", func() bool { return count() == 2 })
+	var res driftResults
+	env.JSON("GET", fmt.Sprintf("/api/baselines/%d/results", bid), env.Token("viewer"), nil, &res)
+	if len(res.Results) != 2 {
+		t.Errorf("latest rows after prune: %v", res.Results)
+	}
+}

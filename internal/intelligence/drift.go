@@ -19,6 +19,10 @@ import (
 // config_drift:<path>:<host>).
 const DriftSource = "config_drift"
 
+// DriftRetention is how long drift check history is kept (the latest row
+// of each baseline and host is always kept).
+const DriftRetention = 30 * 24 * time.Hour
+
 // AllAgents is the agent group of every online agent.
 const AllAgents = "__all__"
 
@@ -77,10 +81,15 @@ func targets(group string, online []string) []string {
 	return out
 }
 
-// CheckDrift runs one drift check: file_checksum on every target of every
+// CheckDrift prunes old history and runs one drift check: file_checksum on every target of every
 // baseline, all at once, waiting up to DriftWait; it records a row per
 // (baseline, host) and raises or clears the drift alert.
 func (r *Room) CheckDrift(ctx context.Context) error {
+	if n, err := r.d.Store.PruneDrift(ctx, r.d.Now().Add(-DriftRetention).Unix()); err != nil {
+		return err
+	} else if n > 0 {
+		r.d.Log.Info("pruned drift checks", "rows", n)
+	}
 	bs, err := r.d.Store.Baselines(ctx)
 	if err != nil || len(bs) == 0 || r.d.Agents == nil {
 		return err

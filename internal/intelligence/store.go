@@ -88,6 +88,9 @@ type Store interface {
 	// LatestDrift lists the latest row per host of each baseline (all
 	// baselines when id is 0), newest first.
 	LatestDrift(ctx context.Context, id int64) ([]DriftResult, error)
+	// PruneDrift deletes drift rows checked before the time, keeping the
+	// latest row of each (baseline, host).
+	PruneDrift(ctx context.Context, before int64) (int64, error)
 }
 
 type sqlStore struct{ d *db.DB }
@@ -339,4 +342,13 @@ func (s *sqlStore) LatestDrift(ctx context.Context, id int64) ([]DriftResult, er
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+func (s *sqlStore) PruneDrift(ctx context.Context, before int64) (int64, error) {
+	res, err := s.d.W.ExecContext(ctx, `DELETE FROM drift_checks WHERE checked_at < ? AND id <> (SELECT x.id FROM drift_checks x
+		WHERE x.baseline_id = drift_checks.baseline_id AND x.hostname = drift_checks.hostname ORDER BY x.checked_at DESC, x.id DESC LIMIT 1)`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune drift checks: %w", err)
+	}
+	return res.RowsAffected()
 }
