@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -226,9 +228,26 @@ func (r *Room) deleteAutomation(ctx context.Context, in *autoIn) (*anyOut, error
 	return okStatus(), nil
 }
 
-type runAutoIn struct {
-	AutoID  string `path:"auto_id"`
-	RawBody []byte
+// plain adapts a handler of a route whose body is optional (empty or not
+// JSON at all) to the mux: a 64 KiB body cap, JSON answer or error body.
+func (r *Room) plain(h func(ctx context.Context, req *http.Request, body []byte) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, httpx.DefaultMaxBody))
+		if err != nil {
+			httpx.WriteError(w, http.StatusRequestEntityTooLarge, "Request body too large")
+			return
+		}
+		res, err := h(req.Context(), req, body)
+		if err != nil {
+			st, msg := httpx.Status(err)
+			if st >= 500 {
+				r.d.Log.Error("handler failed", "path", req.URL.Path, "err", err)
+			}
+			httpx.WriteError(w, st, msg)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, res)
+	})
 }
 
 // startResponse is the response of a run or trigger (spec 30 §1.14).
@@ -242,16 +261,16 @@ func startResponse(s started) map[string]any {
 	return map[string]any{"success": true, "run_id": s.RunID}
 }
 
-func (r *Room) runAutomation(ctx context.Context, in *runAutoIn) (*anyOut, error) {
+func (r *Room) runAutomation(ctx context.Context, req *http.Request, raw []byte) (any, error) {
 	p := authz.Must(ctx)
-	a, err := r.d.Store.Get(ctx, in.AutoID)
+	a, err := r.d.Store.Get(ctx, req.PathValue("auto_id"))
 	if err != nil {
 		return nil, err
 	}
 	var body struct {
 		Variables map[string]any `json:"variables"`
 	}
-	_ = json.Unmarshal(in.RawBody, &body)
+	_ = json.Unmarshal(raw, &body)
 	vars := map[string]any{}
 	for k, v := range body.Variables {
 		switch v.(type) {
@@ -271,7 +290,7 @@ func (r *Room) runAutomation(ctx context.Context, in *runAutoIn) (*anyOut, error
 	default:
 		r.audit(ctx, "automation_run", fmt.Sprintf("Run '%s' -> run_id=%d", a.Name, *s.RunID))
 	}
-	return out(startResponse(s)), nil
+	return startResponse(s), nil
 }
 
 func (r *Room) listTemplates(ctx context.Context, _ *struct{}) (*anyOut, error) {
@@ -435,20 +454,15 @@ func (r *Room) getPlaybook(ctx context.Context, in *playbookIn) (*anyOut, error)
 	return out(p), nil
 }
 
-type installIn struct {
-	PlaybookID string `path:"playbook_id"`
-	RawBody    []byte
-}
-
-func (r *Room) installPlaybook(ctx context.Context, in *installIn) (*anyOut, error) {
+func (r *Room) installPlaybook(ctx context.Context, req *http.Request, raw []byte) (any, error) {
 	pr := authz.Must(ctx)
-	pb, err := r.playbook(ctx, in.PlaybookID)
+	pb, err := r.playbook(ctx, req.PathValue("playbook_id"))
 	if err != nil {
 		return nil, err
 	}
 	var body map[string]any
-	if len(strings.TrimSpace(string(in.RawBody))) > 0 {
-		if err := json.Unmarshal(in.RawBody, &body); err != nil {
+	if len(strings.TrimSpace(string(raw))) > 0 {
+		if err := json.Unmarshal(raw, &body); err != nil {
 			return nil, httpx.Invalid("Invalid JSON")
 		}
 	}
@@ -466,7 +480,7 @@ func (r *Room) installPlaybook(ctx context.Context, in *installIn) (*anyOut, err
 		return nil, err
 	}
 	r.audit(ctx, "playbook_install", fmt.Sprintf("template=%s auto=%s", pb.ID, a.ID))
-	return out(map[string]any{"id": a.ID, "status": "ok"}), nil
+	return map[string]any{"id": a.ID, "status": "ok"}, nil
 }
 
 // --- runs ---

@@ -23,7 +23,7 @@ func (r *Room) Routes(rt *httpx.Router) {
 	httpx.Register(rt, httpx.Op(post, "/api/automations", authz.Operator, "Create an automation"), r.createAutomation)
 	httpx.Register(rt, httpx.Op(put, "/api/automations/{auto_id}", authz.Operator, "Update an automation"), r.updateAutomation)
 	httpx.Register(rt, httpx.Op(del, "/api/automations/{auto_id}", authz.Admin, "Delete an automation"), r.deleteAutomation)
-	httpx.Register(rt, httpx.Op(post, "/api/automations/{auto_id}/run", authz.Operator, "Manually trigger automation"), r.runAutomation)
+	rt.Handle(httpx.Op(post, "/api/automations/{auto_id}/run", authz.Operator, "Manually trigger automation"), r.plain(r.runAutomation))
 	httpx.Register(rt, httpx.Op(get, "/api/automations/templates", authz.Read, "List automation templates"), r.listTemplates)
 	httpx.Register(rt, httpx.Op(get, "/api/automations/stats", authz.Read, "Automation execution statistics"), r.stats)
 	rt.Handle(httpx.Op(get, "/api/automations/export", authz.Admin, "Export automations as YAML"), http.HandlerFunc(r.export))
@@ -35,7 +35,7 @@ func (r *Room) Routes(rt *httpx.Router) {
 
 	httpx.Register(rt, httpx.Op(get, "/api/playbooks", authz.Read, "List playbook templates"), r.listPlaybooks)
 	httpx.Register(rt, httpx.Op(get, "/api/playbooks/{playbook_id}", authz.Read, "Get a playbook template"), r.getPlaybook)
-	httpx.Register(rt, httpx.Op(post, "/api/playbooks/{playbook_id}/install", authz.Operator, "Install playbook as workflow"), r.installPlaybook)
+	rt.Handle(httpx.Op(post, "/api/playbooks/{playbook_id}/install", authz.Operator, "Install playbook as workflow"), r.plain(r.installPlaybook))
 
 	httpx.Register(rt, httpx.Op(post, "/api/webhook", authz.Operator, "Trigger a configured webhook"), r.legacyWebhook)
 	httpx.Register(rt, httpx.Op(get, "/api/webhooks", authz.Admin, "List webhook receiver endpoints"), r.listWebhooks)
