@@ -97,9 +97,9 @@ type Room struct {
 	replay  map[string]int64 // hook id + signature -> first seen
 	limiter *ipLimiter
 
-	fsMu   sync.Mutex
-	fsSeen map[string]time.Time
-	rssMu  sync.Mutex
+	fsMu    sync.Mutex
+	fsSeen  map[string]time.Time
+	rssMu   sync.Mutex
 	rssSeen map[string]map[string]bool
 
 	wg sync.WaitGroup
@@ -116,7 +116,7 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 	if d.RetentionDays <= 0 {
 		d.RetentionDays = 30
 	}
-	r := &Room{d: d, run: d.Runner, client: d.HTTPClient, graphs: map[int64]context.CancelFunc{}, 
+	r := &Room{d: d, run: d.Runner, client: d.HTTPClient, graphs: map[int64]context.CancelFunc{},
 		failed: map[int64]bool{}, live: map[int64]int{}, ctxs: map[int64]context.Context{}, replay: map[string]int64{}, limiter: newIPLimiter(30, time.Minute),
 		fsSeen: map[string]time.Time{}, rssSeen: map[string]map[string]bool{}}
 	if r.client == nil {

@@ -836,4 +836,3 @@ func (r *Room) actionAudit(ctx context.Context, in *actionAuditIn) (*anyOut, err
 	}
 	return out(rows), nil
 }
-

@@ -82,7 +82,7 @@ func (r *Room) receive(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, http.StatusUnauthorized, "Invalid signature")
 		return
 	}
-	if r.replayed(hook.HookID+":"+hex.EncodeToString(got)) {
+	if r.replayed(hook.HookID + ":" + hex.EncodeToString(got)) {
 		httpx.WriteError(w, http.StatusUnauthorized, "Replayed request")
 		return
 	}
