@@ -117,7 +117,7 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 		d.RetentionDays = 30
 	}
 	r := &Room{d: d, run: d.Runner, client: d.HTTPClient, graphs: map[int64]context.CancelFunc{},
-		failed: map[int64]bool{}, live: map[int64]int{}, ctxs: map[int64]context.Context{}, replay: map[string]int64{}, limiter: newIPLimiter(30, time.Minute),
+		failed: map[int64]bool{}, live: map[int64]int{}, ctxs: map[int64]context.Context{}, replay: map[string]int64{}, limiter: newIPLimiter(120, time.Minute),
 		fsSeen: map[string]time.Time{}, rssSeen: map[string]map[string]bool{}}
 	if r.client == nil {
 		r.client = SafeClient(30*time.Second, false)

@@ -461,8 +461,8 @@ func (r *Room) settle(runID int64) {
 	failed := r.failed[runID]
 	r.mu.Unlock()
 	bg := context.Background()
-	if ctx != nil && ctx.Err() != nil {
-		return // cancelled: the cancel recorded the run
+	if ctx == nil || ctx.Err() != nil {
+		return // cancelled (or shut down): the cancel recorded the run, or a restart will
 	}
 	pending, err := r.d.Store.ApprovalsOfRun(bg, runID, "pending")
 	if err != nil {
@@ -503,9 +503,9 @@ func (r *Room) traceSummary(ctx context.Context, runID int64) string {
 	}
 	var b strings.Builder
 	for _, n := range nodes {
-		fmt.Fprintf(&b, "%s (%s): %s", n.NodeID, n.Type, n.Outcome)
+		say(&b, "%s (%s): %s", n.NodeID, n.Type, n.Outcome)
 		if n.Detail != "" {
-			fmt.Fprintf(&b, " — %s", n.Detail)
+			say(&b, " — %s", n.Detail)
 		}
 		b.WriteByte('\n')
 	}

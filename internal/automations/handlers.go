@@ -117,7 +117,7 @@ func applyAutomation(a *Automation, body map[string]any) (int, error) {
 				a.Schedule = nil
 			} else {
 				if err := validSchedule(s); err != nil {
-					return seen, httpx.Invalid("%s", err.Error())
+					return seen, err
 				}
 				t := strings.TrimSpace(s)
 				a.Schedule = &t

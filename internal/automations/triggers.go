@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/noba-go/noba/internal/httpx"
 )
 
 // cronParser reads 5-field cron expressions with standard semantics (names
@@ -21,7 +23,7 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // validSchedule reports whether s is a cron expression the scheduler reads.
 func validSchedule(s string) error {
 	if _, err := cronParser.Parse(strings.TrimSpace(s)); err != nil {
-		return fmt.Errorf("Invalid schedule '%s' — expected 5 cron fields (minute hour day month weekday): %v", s, err)
+		return httpx.Invalid("Invalid schedule '%s' — expected 5 cron fields (minute hour day month weekday): %v", s, err)
 	}
 	return nil
 }

@@ -321,7 +321,7 @@ func (r *Room) buildSpec(typ string, cfg map[string]any, by string) runner.Spec 
 				return 1, ctx.Err()
 			case <-t.C:
 			}
-			fmt.Fprintf(out, "Waited %ds\n", secs)
+			say(out, "Waited %ds\n", secs)
 			return 0, nil
 		}
 	case "notify":
@@ -335,17 +335,17 @@ func (r *Room) buildSpec(typ string, cfg map[string]any, by string) runner.Spec 
 		chans := strList(cfg["channels"])
 		sp.Func = func(ctx context.Context, out io.Writer) (int, error) {
 			r.notify(level, str(cfg, "title"), msg, chans)
-			fmt.Fprintf(out, "Notification sent: %s\n", msg)
+			say(out, "Notification sent: %s\n", msg)
 			return 0, nil
 		}
 	case "condition":
 		expr := str(cfg, "condition")
 		sp.Func = func(ctx context.Context, out io.Writer) (int, error) {
 			if evalCondition(expr, r.metrics()) {
-				fmt.Fprintf(out, "Condition '%s' is true\n", expr)
+				say(out, "Condition '%s' is true\n", expr)
 				return 0, nil
 			}
-			fmt.Fprintf(out, "Condition '%s' is false\n", expr)
+			say(out, "Condition '%s' is false\n", expr)
 			return 1, nil
 		}
 	case "agent_command":
@@ -354,13 +354,13 @@ func (r *Room) buildSpec(typ string, cfg map[string]any, by string) runner.Spec 
 		sp.Func = func(ctx context.Context, out io.Writer) (int, error) {
 			rem := r.remediator()
 			if rem == nil {
-				fmt.Fprintln(out, "Remediation is not available: the healing room is not running")
+				say(out, "%s\n", "Remediation is not available: the healing room is not running")
 				return 1, nil
 			}
 			res := rem.Execute(ctx, str(cfg, "remediation_type"), obj(cfg["params"]), "workflow", "0", str(cfg, "target"), by)
 			_, _ = io.WriteString(out, res.Output)
 			if res.Error != "" {
-				fmt.Fprintf(out, "\nError: %s", res.Error)
+				say(out, "\nError: %s", res.Error)
 			}
 			if res.Success {
 				return 0, nil
@@ -495,7 +495,7 @@ func (r *Room) httpJob(ctx context.Context, typ string, cfg map[string]any, out 
 		rd = strings.NewReader(string(body))
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(out, "Request failed: %v\n--- HTTP 0 (%.3fs) ---", err, time.Since(start).Seconds())
+		say(out, "Request failed: %v\n--- HTTP 0 (%.3fs) ---", err, time.Since(start).Seconds())
 		return 1
 	}
 	req, err := http.NewRequestWithContext(ctx, method, str(cfg, "url"), rd)
@@ -529,19 +529,22 @@ func (r *Room) httpJob(ctx context.Context, typ string, cfg map[string]any, out 
 	if trunc {
 		_, _ = io.WriteString(out, "\n[response truncated]")
 	}
-	fmt.Fprintf(out, "\n--- HTTP %d (%.3fs) ---", resp.StatusCode, time.Since(start).Seconds())
+	say(out, "\n--- HTTP %d (%.3fs) ---", resp.StatusCode, time.Since(start).Seconds())
 	if resp.StatusCode < 400 {
 		return 0
 	}
 	return 1
 }
 
+// say writes job output; a failed write to the output buffer cannot be acted on.
+func say(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+
 func stripNL(s string) string { return strings.NewReplacer("\r", "", "\n", "").Replace(s) }
 
 // agentJob sends an agent command and waits for its result (spec 30 §1.2).
 func (r *Room) agentJob(ctx context.Context, cfg map[string]any, by string, out io.Writer) int {
 	if r.d.Agents == nil {
-		fmt.Fprintln(out, "agent_command timed out")
+		say(out, "%s\n", "agent_command timed out")
 		return 1
 	}
 	host, cmd := str(cfg, "hostname"), str(cfg, "command")
@@ -555,17 +558,17 @@ func (r *Room) agentJob(ctx context.Context, cfg map[string]any, by string, out 
 	}
 	res, err := r.d.Agents.Run(ctx, host, cmd, params, by, timeout)
 	if err != nil {
-		fmt.Fprintf(out, "agent_command error: %v", err)
+		say(out, "agent_command error: %v", err)
 		return 1
 	}
 	if res == nil {
-		fmt.Fprint(out, "agent_command timed out")
+		say(out, "%s", "agent_command timed out")
 		return 1
 	}
 	if host == "__all__" {
 		results := obj(res["results"])
 		if len(results) == 0 {
-			fmt.Fprint(out, "agent_command timed out")
+			say(out, "%s", "agent_command timed out")
 			return 1
 		}
 		var bad []string
@@ -577,19 +580,19 @@ func (r *Room) agentJob(ctx context.Context, cfg map[string]any, by string, out 
 		}
 		sort.Strings(bad)
 		if len(bad) > 0 {
-			fmt.Fprintf(out, "agent_command %s failed on: %s", cmd, strings.Join(bad, ", "))
+			say(out, "agent_command %s failed on: %s", cmd, strings.Join(bad, ", "))
 			return 1
 		}
-		fmt.Fprintf(out, "agent_command %s succeeded on %d agents", cmd, len(results))
+		say(out, "agent_command %s succeeded on %d agents", cmd, len(results))
 		return 0
 	}
 	if str(res, "status") == "error" {
-		fmt.Fprintf(out, "agent_command error: %s", str(res, "error"))
+		say(out, "agent_command error: %s", str(res, "error"))
 		return 1
 	}
-	fmt.Fprintf(out, "agent_command %s on %s: %s", cmd, host, str(res, "status"))
+	say(out, "agent_command %s on %s: %s", cmd, host, str(res, "status"))
 	if o := str(res, "output"); o != "" {
-		fmt.Fprintf(out, "\n%s", o)
+		say(out, "\n%s", o)
 	}
 	return 0
 }

@@ -44,6 +44,11 @@ func (e *BusyError) Error() string { return fmt.Sprintf("Max concurrent jobs (%d
 // Is makes errors.Is(err, ErrBusy) hold.
 func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
+// userError is an error whose text is the run's stored, user-facing error.
+type userError string
+
+func (e userError) Error() string { return string(e) }
+
 // Command is an external process: Argv[0] is looked up in PATH.
 type Command struct {
 	Argv []string
@@ -273,7 +278,7 @@ func (r *Runner) run(ctx context.Context, e *entry, spec Spec, timeout time.Dura
 	case spec.Func != nil:
 		code, runErr = r.runFunc(ctx, spec.Func, e.out)
 	default:
-		runErr = errors.New("Command could not be constructed")
+		runErr = userError("Command could not be constructed")
 	}
 	r.mu.Lock()
 	cancelled := e.cancelled
@@ -390,7 +395,7 @@ func (r *Runner) runFunc(ctx context.Context, f Func, out *capBuffer) (int, erro
 		defer func() {
 			if p := recover(); p != nil {
 				r.cfg.Log.Error("job panicked", "panic", p)
-				ch <- res{-1, errors.New("Internal execution error")}
+				ch <- res{-1, userError("Internal execution error")}
 			}
 		}()
 		c, err := f(ctx, out)

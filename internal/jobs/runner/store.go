@@ -60,11 +60,11 @@ func (s *Store) Insert(ctx context.Context, automationID, trigger, status, trigg
 	return res.LastInsertId()
 }
 
-// Finish records the end of a run. exit may be nil; empty output and
-// errText are stored as NULL.
+// Finish records the end of a run that has not ended yet (a run's first
+// end wins). exit may be nil; empty output and errText are stored as NULL.
 func (s *Store) Finish(ctx context.Context, id int64, status string, exit *int, output, errText string, finished int64) error {
 	_, err := s.db.W.ExecContext(ctx, `UPDATE job_runs SET status = ?, exit_code = ?, output = ?, error = ?, finished_at = ?
-		WHERE id = ?`, status, exit, nullStr(output), nullStr(errText), finished, id)
+		WHERE id = ? AND finished_at IS NULL`, status, exit, nullStr(output), nullStr(errText), finished, id)
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", id, err)
 	}
