@@ -355,9 +355,15 @@ func (r *Runner) runCommand(ctx context.Context, c *Command, out *capBuffer) (in
 	case werr = <-waitDone:
 	case <-ctx.Done():
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		grace := r.cfg.Grace
+		r.mu.Lock()
+		if r.closed && grace > time.Second {
+			grace = time.Second // the server is stopping: it has 10 s in all
+		}
+		r.mu.Unlock()
 		select {
 		case werr = <-waitDone:
-		case <-time.After(r.cfg.Grace):
+		case <-time.After(grace):
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			select {
 			case werr = <-waitDone:
