@@ -315,7 +315,7 @@ func (r *Room) trace(ctx context.Context, in *autoIn) (*anyOut, error) {
 	if a.Type != "workflow" {
 		return nil, httpx.Invalid("Not a workflow automation")
 	}
-	runs, err := r.run.Store().List(ctx, runner.Filter{Limit: 200, TriggerPrefix: "workflow:" + a.ID + ":", WithOutput: true})
+	runs, err := r.run.Store().List(ctx, runner.Filter{Limit: 200, TriggerPrefix: "workflow:" + a.ID + ":", WithOutput: true, OutputMax: 500})
 	if err != nil {
 		return nil, err
 	}
@@ -327,10 +327,6 @@ func (r *Room) trace(ctx context.Context, in *autoIn) (*anyOut, error) {
 	nodeRuns := map[string][]step{}
 	var flat []step
 	for _, run := range runs {
-		if run.Output != nil && len(*run.Output) > 500 {
-			s := (*run.Output)[:500]
-			run.Output = &s
-		}
 		rest := strings.TrimPrefix(run.Trigger, "workflow:"+a.ID+":")
 		st := step{Run: run, Step: map[string]any{"index": 0, "retry": 0, "mode": "sequential"}}
 		switch {

@@ -30,8 +30,9 @@ type Filter struct {
 	Status        string
 	AutomationID  string
 	TriggerPrefix string
-	// WithOutput includes the output column.
+	// WithOutput includes the output column, cut to OutputMax characters when positive.
 	WithOutput bool
+	OutputMax  int
 }
 
 // ErrNotFound is returned by Get for an unknown run.
@@ -131,12 +132,15 @@ func (s *Store) Get(ctx context.Context, id int64) (Run, error) {
 // List returns runs newest first (by id).
 func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	q := `SELECT ` + runCols
-	if f.WithOutput {
+	var where []string
+	var args []any
+	switch {
+	case f.WithOutput && f.OutputMax > 0:
+		q, args = q+`, substr(output, 1, ?)`, append(args, f.OutputMax)
+	case f.WithOutput:
 		q += `, output`
 	}
 	q += ` FROM job_runs`
-	var where []string
-	var args []any
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
