@@ -129,4 +129,19 @@ export default function register(h) {
     await page.click('form button:has-text("Save")')
     await page.waitForSelector('[role=alert]:has-text("Custom script commands require admin role")')
   })
+
+  h.test('automations: an operator installs a playbook and starts a new automation from a template', async ({ page, token }) => {
+    await ensureUsers(token)
+    await h.signIn(page, op.user, op.pass)
+    await page.goto(h.baseURL + '/automations?tab=playbooks')
+    await page.locator('.row', { hasText: 'Disk Cleanup' }).locator('button:has-text("Install")').click()
+    await page.waitForSelector('[role=status]:has-text("Installed as automation")')
+    await page.click('[role=tab]:has-text("Automations")')
+    await page.waitForSelector('article.card:has-text("Disk Cleanup") .badge:text-is("off")')
+    await page.click('button:has-text("+ New")')
+    await page.selectOption('select[aria-label=Template]', 'disk-cleanup')
+    if ((await page.inputValue('form input[required]')) !== 'Disk Sentinel Check') throw new Error('template did not fill the form')
+    await page.click('form button:has-text("Save")')
+    await page.waitForSelector('[role=status]:has-text("Created Disk Sentinel Check")')
+  })
 }
