@@ -148,3 +148,24 @@ func (r *Room) AutoApprove(ctx context.Context) error {
 	}
 	return nil
 }
+
+// StartAutomation runs an automation for another room (healing's
+// `automation` and `run_playbook` actions) through the same dispatcher as
+// every trigger: single types, flat and graph workflows. Disabled
+// automations are refused; a full runner queues the job instead of
+// failing. It returns the job run id (the workflow-level run of a graph
+// workflow, nil for a flat workflow).
+func (r *Room) StartAutomation(ctx context.Context, id, trigger, by string) (*int64, error) {
+	a, err := r.d.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Enabled {
+		return nil, httpx.Invalid("Automation '%s' is disabled", a.Name)
+	}
+	s, err := r.start(ctx, a, origin{trigger: trigger, by: by, wait: true})
+	if err != nil {
+		return nil, err
+	}
+	return s.RunID, nil
+}
