@@ -61,3 +61,21 @@ func jsonNum(v any) string {
 	f, _ := v.(float64)
 	return strconv.FormatInt(int64(f), 10)
 }
+
+// Another room starts an automation through the room's dispatcher.
+func TestStartAutomationForOtherRooms(t *testing.T) {
+	e := servertest.New(t)
+	id := create(t, e, "operator", map[string]any{"name": "n", "type": "notify", "config": map[string]any{"message": "from healing"}})
+	room := e.Server.Automations()
+	runID, err := room.StartAutomation(context.Background(), id, "remediation", "remediation")
+	if err != nil || runID == nil {
+		t.Fatalf("start: %v %v", runID, err)
+	}
+	if r := waitRun(t, e, *runID, finished); r.Status != "done" || r.Trigger != "remediation" {
+		t.Fatalf("run %+v", r)
+	}
+	e.Do(http.MethodPut, "/api/automations/"+id, e.Token("operator"), map[string]any{"enabled": false})
+	if _, err := room.StartAutomation(context.Background(), id, "remediation", "remediation"); err == nil {
+		t.Fatal("a disabled automation started")
+	}
+}
