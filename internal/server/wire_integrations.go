@@ -1,6 +1,8 @@
 package server
 
-import "context"
+import (
+	"context"
+)
 
 // integrationsRooms holds the rooms of integrations and integration instances (routers 9, 10). Its owner fills it in and
 // wires it in wireIntegrations; rooms.go embeds it, so each group of rooms is
@@ -10,6 +12,10 @@ type integrationsRooms struct{}
 // wireIntegrations builds and mounts integrations and integration instances (routers 9, 10). It runs after the core rooms
 // (auth, admin, stats, agents, monitoring, alerts) are built.
 func (rs *rooms) wireIntegrations(ctx context.Context, s *Server) error {
-	_, _ = ctx, s
+	_ = ctx
+	// integrations (router 9): rs.integrations is built in rooms.go for the
+	// stats payload; its routes and audit rows are wired here.
+	rs.integrations.SetAuditor(rs.audit)
+	s.mount(rs.integrations)
 	return nil
 }
