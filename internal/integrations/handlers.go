@@ -48,7 +48,7 @@ func (r *Room) record(ctx context.Context, action, details string) {
 // status is an error with any status code (422, 424, 504 have no kind of their own).
 func status(code int, msg string) error { return httpx.NewBody(code, msg) }
 
-type anyOut struct{ Body any }
+type integAnyOut struct{ Body any }
 
 // ---- cameras (Frigate) ----
 
@@ -87,9 +87,9 @@ type Camera struct {
 	Type string `json:"type"`
 }
 
-type camerasOut struct{ Body []Camera }
+type integCamerasOut struct{ Body []Camera }
 
-func (r *Room) cameras(_ context.Context, _ *struct{}) (*camerasOut, error) {
+func (r *Room) cameras(_ context.Context, _ *struct{}) (*integCamerasOut, error) {
 	feeds, _ := r.st()["cameraFeeds"].([]any)
 	out := []Camera{}
 	for i, f := range feeds {
@@ -108,27 +108,27 @@ func (r *Room) cameras(_ context.Context, _ *struct{}) (*camerasOut, error) {
 		}
 		out = append(out, Camera{Name: name, URL: url, Type: typ})
 	}
-	return &camerasOut{Body: out}, nil
+	return &integCamerasOut{Body: out}, nil
 }
 
 // ---- Tailscale ----
 
-func (r *Room) tailscaleStatus(ctx context.Context, _ *struct{}) (*anyOut, error) {
+func (r *Room) tailscaleStatus(ctx context.Context, _ *struct{}) (*integAnyOut, error) {
 	st, err := r.tailscale.Read(ctx)
 	if errors.Is(err, tailscale.ErrUnavailable) {
-		return &anyOut{Body: map[string]string{"error": "Tailscale not available"}}, nil
+		return &integAnyOut{Body: map[string]string{"error": "Tailscale not available"}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &anyOut{Body: st}, nil
+	return &integAnyOut{Body: st}, nil
 }
 
 // ---- disk intelligence (Scrutiny) ----
 
-type disksOut struct{ Body []scrutiny.Disk }
+type integDisksOut struct{ Body []scrutiny.Disk }
 
-func (r *Room) diskIntelligence(ctx context.Context, _ *struct{}) (*disksOut, error) {
+func (r *Room) diskIntelligence(ctx context.Context, _ *struct{}) (*integDisksOut, error) {
 	raw := r.st().String("scrutinyUrl")
 	if raw == "" {
 		return nil, httpx.NotFound("Scrutiny not configured")
@@ -139,7 +139,7 @@ func (r *Room) diskIntelligence(ctx context.Context, _ *struct{}) (*disksOut, er
 	}
 	key := provider.CacheKey(base)
 	if v, ok := r.scrutiny.Get(key); ok {
-		return &disksOut{Body: v.([]scrutiny.Disk)}, nil
+		return &integDisksOut{Body: v.([]scrutiny.Disk)}, nil
 	}
 	disks, err := scrutiny.Intelligence(ctx, r.client, base, r.now())
 	if err != nil {
@@ -147,16 +147,16 @@ func (r *Room) diskIntelligence(ctx context.Context, _ *struct{}) (*disksOut, er
 		return nil, httpx.BadGateway("Scrutiny request failed")
 	}
 	r.scrutiny.Put(key, disks)
-	return &disksOut{Body: disks}, nil
+	return &integDisksOut{Body: disks}, nil
 }
 
 // ---- blast radius ----
 
-type blastIn struct {
+type integBlastIn struct {
 	Node string `query:"node" doc:"the service whose blast radius to compute"`
 }
 
-type blastOut struct {
+type integBlastOut struct {
 	Body struct {
 		Node         string   `json:"node"`
 		Dependents   []string `json:"dependents"`
@@ -164,12 +164,12 @@ type blastOut struct {
 	}
 }
 
-func (r *Room) blastRadius(_ context.Context, in *blastIn) (*blastOut, error) {
+func (r *Room) blastRadius(_ context.Context, in *integBlastIn) (*integBlastOut, error) {
 	node := strings.TrimSpace(in.Node)
 	if node == "" {
 		return nil, httpx.Invalid("Query parameter node is required")
 	}
-	out := &blastOut{}
+	out := &integBlastOut{}
 	out.Body.Node = node
 	out.Body.Dependents, out.Body.Dependencies = BlastRadius(r.st().String("serviceDependencies"), node)
 	return out, nil
@@ -192,20 +192,20 @@ func (r *Room) hass() (hass.API, error) {
 
 var hassName = regexp.MustCompile(`^[a-z_]+$`)
 
-type hassCallIn struct {
+type integHassCallIn struct {
 	Domain  string `path:"domain"`
 	Service string `path:"service"`
 	RawBody []byte
 }
 
-type hassCallOut struct {
+type integHassCallOut struct {
 	Body struct {
 		Status     string `json:"status"`
 		HTTPStatus int    `json:"http_status"`
 	}
 }
 
-func (r *Room) hassCall(ctx context.Context, in *hassCallIn) (*hassCallOut, error) {
+func (r *Room) hassCall(ctx context.Context, in *integHassCallIn) (*integHassCallOut, error) {
 	api, err := r.hass()
 	if err != nil {
 		return nil, err
@@ -223,23 +223,23 @@ func (r *Room) hassCall(ctx context.Context, in *hassCallIn) (*hassCallOut, erro
 		return nil, httpx.BadGateway("HA service call failed")
 	}
 	r.record(ctx, "hass_service", in.Domain+"."+in.Service)
-	out := &hassCallOut{}
+	out := &integHassCallOut{}
 	out.Body.Status, out.Body.HTTPStatus = "ok", code
 	return out, nil
 }
 
-type hassEntitiesIn struct {
+type integHassEntitiesIn struct {
 	Domain string `query:"domain" doc:"only entities of this domain"`
 }
 
-type hassEntitiesOut struct {
+type integHassEntitiesOut struct {
 	Body struct {
 		Entities []hass.Entity `json:"entities"`
 		Total    int           `json:"total"`
 	}
 }
 
-func (r *Room) hassEntities(ctx context.Context, in *hassEntitiesIn) (*hassEntitiesOut, error) {
+func (r *Room) hassEntities(ctx context.Context, in *integHassEntitiesIn) (*integHassEntitiesOut, error) {
 	api, err := r.hass()
 	if err != nil {
 		return nil, err
@@ -249,14 +249,14 @@ func (r *Room) hassEntities(ctx context.Context, in *hassEntitiesIn) (*hassEntit
 		r.log.Warn("hass entities failed", "err", err)
 		return nil, httpx.BadGateway("Failed to fetch HA entities")
 	}
-	out := &hassEntitiesOut{}
+	out := &integHassEntitiesOut{}
 	out.Body.Entities, out.Body.Total = ents, total
 	return out, nil
 }
 
-type hassServicesOut struct{ Body []hass.Service }
+type integHassServicesOut struct{ Body []hass.Service }
 
-func (r *Room) hassServices(ctx context.Context, _ *struct{}) (*hassServicesOut, error) {
+func (r *Room) hassServices(ctx context.Context, _ *struct{}) (*integHassServicesOut, error) {
 	api, err := r.hass()
 	if err != nil {
 		return nil, err
@@ -266,23 +266,23 @@ func (r *Room) hassServices(ctx context.Context, _ *struct{}) (*hassServicesOut,
 		r.log.Warn("hass services failed", "err", err)
 		return nil, httpx.BadGateway("Failed to fetch HA services")
 	}
-	return &hassServicesOut{Body: svcs}, nil
+	return &integHassServicesOut{Body: svcs}, nil
 }
 
-type entityIn struct {
+type integEntityIn struct {
 	EntityID string `path:"entity_id"`
 }
 
 var entityRE = regexp.MustCompile(`^[a-z0-9_]+\.[a-zA-Z0-9_]+$`)
 
-type toggleOut struct {
+type integToggleOut struct {
 	Body struct {
 		Success  bool   `json:"success"`
 		EntityID string `json:"entity_id"`
 	}
 }
 
-func (r *Room) hassToggle(ctx context.Context, in *entityIn) (*toggleOut, error) {
+func (r *Room) hassToggle(ctx context.Context, in *integEntityIn) (*integToggleOut, error) {
 	api, err := r.hass()
 	if err != nil {
 		return nil, err
@@ -300,24 +300,24 @@ func (r *Room) hassToggle(ctx context.Context, in *entityIn) (*toggleOut, error)
 		return nil, httpx.BadGateway("HA toggle failed")
 	}
 	r.record(ctx, "hass_toggle", "Toggled "+in.EntityID)
-	out := &toggleOut{}
+	out := &integToggleOut{}
 	out.Body.Success, out.Body.EntityID = ok, in.EntityID
 	return out, nil
 }
 
-type successOut struct {
+type integSuccessOut struct {
 	Body struct {
 		Success bool `json:"success"`
 	}
 }
 
-func success(ok bool) *successOut {
-	o := &successOut{}
+func success(ok bool) *integSuccessOut {
+	o := &integSuccessOut{}
 	o.Body.Success = ok
 	return o
 }
 
-func (r *Room) hassScene(ctx context.Context, in *entityIn) (*successOut, error) {
+func (r *Room) hassScene(ctx context.Context, in *integEntityIn) (*integSuccessOut, error) {
 	api, err := r.hass()
 	if err != nil {
 		return nil, err
@@ -336,7 +336,7 @@ func (r *Room) hassScene(ctx context.Context, in *entityIn) (*successOut, error)
 
 // ---- Pi-hole ----
 
-type rawIn struct{ RawBody []byte }
+type integRawIn struct{ RawBody []byte }
 
 // object decodes a JSON object body; an empty body is {}.
 func object(raw []byte) (map[string]any, error) {
@@ -350,7 +350,7 @@ func object(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func (r *Room) piholeToggle(ctx context.Context, in *rawIn) (*successOut, error) {
+func (r *Room) piholeToggle(ctx context.Context, in *integRawIn) (*integSuccessOut, error) {
 	st := r.st()
 	raw := st.String("piholeUrl")
 	if raw == "" {
@@ -398,9 +398,9 @@ func (r *Room) piholeToggle(ctx context.Context, in *rawIn) (*successOut, error)
 
 // ---- game servers ----
 
-type gameOut struct{ Body []gameserver.Result }
+type integGameOut struct{ Body []gameserver.Result }
 
-func (r *Room) gameServers(ctx context.Context, _ *struct{}) (*gameOut, error) {
+func (r *Room) gameServers(ctx context.Context, _ *struct{}) (*integGameOut, error) {
 	list, _ := r.st()["gameServers"].([]any)
 	var servers []gameserver.Server
 	for _, item := range list {
@@ -436,18 +436,18 @@ func (r *Room) gameServers(ctx context.Context, _ *struct{}) (*gameOut, error) {
 		}()
 	}
 	wg.Wait()
-	return &gameOut{Body: out}, nil
+	return &integGameOut{Body: out}, nil
 }
 
 // ---- Wake-on-LAN ----
 
-type wolIn struct {
+type integWolIn struct {
 	Body struct {
 		MAC string `json:"mac" required:"false"`
 	}
 }
 
-func (r *Room) wol(ctx context.Context, in *wolIn) (*successOut, error) {
+func (r *Room) wol(ctx context.Context, in *integWolIn) (*integSuccessOut, error) {
 	mac := strings.TrimSpace(in.Body.MAC)
 	if mac == "" {
 		return nil, httpx.Invalid("MAC address required")
@@ -478,15 +478,15 @@ type Remote struct {
 	Label string `json:"label"`
 }
 
-type remotesOut struct {
+type integRemotesOut struct {
 	Body struct {
 		Available bool     `json:"available"`
 		Remotes   []Remote `json:"remotes"`
 	}
 }
 
-func (r *Room) cloudRemotes(ctx context.Context, _ *struct{}) (*remotesOut, error) {
-	out := &remotesOut{}
+func (r *Room) cloudRemotes(ctx context.Context, _ *struct{}) (*integRemotesOut, error) {
+	out := &integRemotesOut{}
 	out.Body.Remotes = []Remote{}
 	r.remotesMu.Lock()
 	defer r.remotesMu.Unlock()
@@ -511,14 +511,14 @@ func (r *Room) cloudRemotes(ctx context.Context, _ *struct{}) (*remotesOut, erro
 	return out, nil
 }
 
-type okOut struct {
+type integOkOut struct {
 	Body struct {
 		Status string `json:"status"`
 	}
 }
 
-func ok() *okOut {
-	o := &okOut{}
+func ok() *integOkOut {
+	o := &integOkOut{}
 	o.Body.Status = "ok"
 	return o
 }
@@ -549,7 +549,7 @@ func rcloneErr(err error, failed string) error {
 	return err
 }
 
-func (r *Room) cloudRemoteCreate(ctx context.Context, in *rawIn) (*okOut, error) {
+func (r *Room) cloudRemoteCreate(ctx context.Context, in *integRawIn) (*integOkOut, error) {
 	body, err := object(in.RawBody)
 	if err != nil {
 		return nil, err
@@ -600,11 +600,11 @@ func (r *Room) cloudRemoteCreate(ctx context.Context, in *rawIn) (*okOut, error)
 	return ok(), nil
 }
 
-type nameIn struct {
+type integNameIn struct {
 	Name string `path:"name"`
 }
 
-func (r *Room) cloudRemoteDelete(ctx context.Context, in *nameIn) (*okOut, error) {
+func (r *Room) cloudRemoteDelete(ctx context.Context, in *integNameIn) (*integOkOut, error) {
 	if !rclone.NameRE.MatchString(in.Name) {
 		return nil, httpx.Invalid("Invalid remote name")
 	}
@@ -618,20 +618,20 @@ func (r *Room) cloudRemoteDelete(ctx context.Context, in *nameIn) (*okOut, error
 	return ok(), nil
 }
 
-type cloudTestIn struct {
+type integCloudTestIn struct {
 	Body struct {
 		Remote string `json:"remote" required:"false"`
 	}
 }
 
-type cloudTestOut struct {
+type integCloudTestOut struct {
 	Body struct {
 		Success bool   `json:"success"`
 		Error   string `json:"error"`
 	}
 }
 
-func (r *Room) cloudTest(ctx context.Context, in *cloudTestIn) (*cloudTestOut, error) {
+func (r *Room) cloudTest(ctx context.Context, in *integCloudTestIn) (*integCloudTestOut, error) {
 	remote := strings.TrimSpace(in.Body.Remote)
 	if !rclone.TestNameRE.MatchString(remote) {
 		return nil, httpx.Invalid("Invalid remote name")
@@ -643,7 +643,7 @@ func (r *Room) cloudTest(ctx context.Context, in *cloudTestIn) (*cloudTestOut, e
 	switch {
 	case err == nil:
 		r.record(ctx, "cloud_test", fmt.Sprintf("Remote %s -> True", remote))
-		return &cloudTestOut{Body: struct {
+		return &integCloudTestOut{Body: struct {
 			Success bool   `json:"success"`
 			Error   string `json:"error"`
 		}{Success: true}}, nil
@@ -666,18 +666,18 @@ func (r *Room) cloudTest(ctx context.Context, in *cloudTestIn) (*cloudTestOut, e
 
 // ---- InfluxDB ----
 
-type influxIn struct {
+type integInfluxIn struct {
 	Body struct {
 		Query string `json:"query" required:"false"`
 	}
 }
 
-type influxOut struct{ Body []map[string]any }
+type integInfluxOut struct{ Body []map[string]any }
 
 // maxQuery bounds an InfluxDB query's text.
 const maxQuery = 16 << 10
 
-func (r *Room) influxQuery(ctx context.Context, in *influxIn) (*influxOut, error) {
+func (r *Room) influxQuery(ctx context.Context, in *integInfluxIn) (*integInfluxOut, error) {
 	q := strings.TrimSpace(in.Body.Query)
 	if q == "" {
 		return nil, httpx.Invalid("Query is required")
@@ -709,5 +709,5 @@ func (r *Room) influxQuery(ctx context.Context, in *influxIn) (*influxOut, error
 		r.log.Warn("influxdb query failed", "err", err)
 		return nil, httpx.BadGateway("InfluxDB query failed")
 	}
-	return &influxOut{Body: rows}, nil
+	return &integInfluxOut{Body: rows}, nil
 }

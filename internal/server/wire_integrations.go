@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+
+	"github.com/noba-go/noba/internal/instances"
 )
 
 // integrationsRooms holds the rooms of integrations and integration instances (routers 9, 10). Its owner fills it in and
 // wires it in wireIntegrations; rooms.go embeds it, so each group of rooms is
 // wired in a file of its own.
-type integrationsRooms struct{}
+type integrationsRooms struct {
+	// instances (router 10): integration instances, catalog, groups
+	instances *instances.Room
+}
 
 // wireIntegrations builds and mounts integrations and integration instances (routers 9, 10). It runs after the core rooms
 // (auth, admin, stats, agents, monitoring, alerts) are built.
@@ -17,5 +22,10 @@ func (rs *rooms) wireIntegrations(ctx context.Context, s *Server) error {
 	// stats payload; its routes and audit rows are wired here.
 	rs.integrations.SetAuditor(rs.audit)
 	s.mount(rs.integrations)
+
+	// instances (router 10)
+	rs.instances = instances.New(instances.Deps{Store: instances.NewStore(s.DB), Audit: rs.audit,
+		Log: s.Log.With("room", "instances"), Now: s.Opts.Now})
+	s.mount(rs.instances)
 	return nil
 }
