@@ -130,7 +130,8 @@ func (c *Client) Exchange(ctx context.Context, r Request) ([]byte, http.Header, 
 		return nil, nil, fmt.Errorf("%s %s: read: %w", method, Redact(r.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode})
+		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode, Header: resp.Header,
+			Body: data[:min(len(data), 4<<10)]})
 	}
 	if int64(len(data)) > max {
 		return nil, nil, fmt.Errorf("%s %s: response larger than %d bytes", method, Redact(r.URL), max)
