@@ -113,5 +113,5 @@ func describe(err error) error {
 	if errors.As(err, &oe) && oe.Err != nil {
 		return errors.New(oe.Err.Error())
 	}
-	return errors.New("Connection failed")
+	return errors.New("Connection failed") //nolint:staticcheck // user-facing message
 }

@@ -64,7 +64,7 @@ func (r *Room) CheckHealth(ctx context.Context) error {
 		go func(in Instance) {
 			sem <- struct{}{}
 			defer func() { <-sem; done <- struct{}{} }()
-			r.probeAndRecord(ctx, in)
+			_, _ = r.probeAndRecord(ctx, in)
 		}(in)
 	}
 	for i := 0; i < n; i++ {
