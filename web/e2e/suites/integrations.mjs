@@ -1,5 +1,6 @@
 // Settings › Integrations: integration instances (router 10) through the UI.
 import { createServer } from 'node:http'
+import { createSocket } from 'node:dgram'
 import { join } from 'node:path'
 
 // A loopback HTTP service standing in for an integration's web API.
@@ -104,7 +105,9 @@ export default function register(h) {
       await h.signIn(page, 'int-viewer', 'Viewer-pass-123')
       await page.goto(h.baseURL + '/settings/integrations')
       await page.waitForSelector('[data-instance=ha-1]')
-      for (const sel of ['[data-testid=test-row]', '[data-testid=edit-row]', '[data-testid=delete-row]', '[data-testid=instance-form]', '[data-testid=add-member]'])
+      await page.waitForSelector('[data-testid=cloud-remotes]')
+      for (const sel of ['[data-testid=test-row]', '[data-testid=edit-row]', '[data-testid=delete-row]', '[data-testid=instance-form]', '[data-testid=add-member]',
+        '[data-testid=wol]', '[data-testid=test-remote]', '[data-testid=create-remote]', '[data-testid=delete-remote]'])
         if (await page.$(sel)) throw new Error(`the viewer sees ${sel}`)
       if ((await page.content()).includes('ha-e2e-token-secret')) throw new Error('the viewer sees the token')
 
@@ -112,11 +115,26 @@ export default function register(h) {
       await h.signIn(page, 'int-operator', 'Operator-pass-123')
       await page.goto(h.baseURL + '/settings/integrations')
       await page.waitForSelector('[data-instance=ha-1]')
-      for (const sel of ['[data-testid=edit-row]', '[data-testid=delete-row]', '[data-testid=instance-form]', '[data-testid=add-member]'])
+      for (const sel of ['[data-testid=edit-row]', '[data-testid=delete-row]', '[data-testid=instance-form]', '[data-testid=add-member]',
+        '[data-testid=create-remote]', '[data-testid=delete-remote]'])
         if (await page.$(sel)) throw new Error(`the operator sees ${sel}`)
       await page.click('[data-instance=ha-1] [data-testid=test-row]')
       await page.waitForSelector('[data-instance=ha-1] [data-testid=row-test]:has-text("Reachable")')
       await page.waitForSelector('[data-instance=ha-1] [data-testid=health]:has-text("online")')
+
+      // Wake-on-LAN: the magic packet reaches a UDP listener on loopback (the configured broadcast address)
+      const sock = createSocket('udp4')
+      await new Promise((r) => sock.bind(0, '127.0.0.1', r))
+      const got = new Promise((r) => sock.once('message', (m) => r(m)))
+      const set = await h.api('POST', '/api/settings', token, { wolBroadcast: `127.0.0.1:${sock.address().port}` })
+      if (set.status !== 200) throw new Error(`wolBroadcast: ${set.status} ${set.text}`)
+      await page.fill('[data-testid=wol] input[name=mac]', '02:00:5e:10:20:30')
+      await page.click('[data-testid=wol] button[type=submit]')
+      await page.waitForSelector('[data-testid=tools-msg]:has-text("Magic packet sent")')
+      const pkt = await Promise.race([got, h.sleep(5000).then(() => null)])
+      sock.close()
+      const want = Buffer.concat([Buffer.alloc(6, 0xff), ...Array(16).fill(Buffer.from([2, 0, 0x5e, 0x10, 0x20, 0x30]))])
+      if (!pkt || !want.equals(pkt)) throw new Error(`magic packet: ${pkt ? pkt.toString('hex') : 'none received'}`)
     } finally {
       up.close()
     }
