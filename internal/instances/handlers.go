@@ -365,7 +365,12 @@ func (r *Room) testConnection(ctx context.Context, in *instRawIn) (*instTestOut,
 		}
 	}
 	if v, ok := body["verify_ssl"]; ok && v != nil {
+		// spec 30 §3.2: "0", "false", "no" turn verification off; any other
+		// string (a CA path of the established server included) keeps it on.
 		b, err := boolish(v)
+		if _, isStr := v.(string); err != nil && isStr {
+			b, err = true, nil
+		}
 		if err != nil {
 			return nil, httpx.Invalid("verify_ssl must be true or false")
 		}

@@ -664,3 +664,28 @@ func TestNoSecretInResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestTailscaleStatusRoute runs a stand-in tailscale CLI (tailscale cannot
+// run here) that prints a recorded `tailscale status --json`.
+func TestTailscaleStatusRoute(t *testing.T) {
+	dir := t.TempDir()
+	fixture, err := filepath.Abs("tailscale/testdata/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\n[ \"$1 $2\" = \"status --json\" ] || exit 2\ncat '" + fixture + "'\n"
+	if err := os.WriteFile(filepath.Join(dir, "tailscale"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	env := servertest.New(t)
+	b := wantStatus(t, env, http.MethodGet, "/api/tailscale/status", "viewer", nil, http.StatusOK)
+	m := decode(t, b)
+	self, _ := m["self"].(map[string]any)
+	if self["hostname"] != "noba-host" || m["onlineCount"] != float64(1) || m["totalCount"] != float64(2) || m["tailnet"] != "tail1234.ts.net" {
+		t.Errorf("status: %s", b)
+	}
+	if st, _ := env.Do(http.MethodGet, "/api/tailscale/status", "", nil); st != http.StatusUnauthorized {
+		t.Errorf("no token: %d", st)
+	}
+}
