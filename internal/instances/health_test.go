@@ -28,7 +28,7 @@ func TestHealthJob(t *testing.T) {
 	defer up.Close()
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 	defer broken.Close()
-	st := instances.NewStore(d)
+	st := instances.NewStore(d, instances.NewKeyFile(filepath.Join(t.TempDir(), "key")))
 	now := time.Unix(1_700_000_000, 0)
 	for _, in := range []instances.Instance{
 		{ID: "up", URL: up.URL, Enabled: true},
@@ -65,5 +65,40 @@ func TestHealthJob(t *testing.T) {
 	in, _ = st.Get(ctx, "broken")
 	if in.HealthError != "HTTP 502" || in.LastSeen != nil {
 		t.Errorf("broken: %q last_seen %v", in.HealthError, in.LastSeen)
+	}
+}
+
+func TestServerSideAccessors(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(filepath.Join(t.TempDir(), "noba.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := db.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	st := instances.NewStore(d, instances.NewKeyFile(filepath.Join(t.TempDir(), "key")))
+	for _, in := range []instances.Instance{
+		{ID: "a", Platform: "truenas", Enabled: true, AuthConfig: map[string]any{"api_key": "k-1"}},
+		{ID: "b", Platform: "truenas", Enabled: false, AuthConfig: map[string]any{}},
+		{ID: "c", Platform: "proxmox", Enabled: true, AuthConfig: map[string]any{}},
+	} {
+		in.Category, in.Tags = "x", []string{}
+		if err := st.Create(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := instances.New(instances.Deps{Store: st})
+	in, err := r.Instance(ctx, "a")
+	if err != nil || in.AuthConfig["api_key"] != "k-1" {
+		t.Errorf("Instance(a) = %v, %v; want the key in the clear", in.AuthConfig, err)
+	}
+	if _, err := r.Instance(ctx, "zz"); err != instances.ErrNotFound {
+		t.Errorf("Instance(zz) err = %v", err)
+	}
+	list, _ := r.Enabled(ctx, "truenas")
+	if len(list) != 1 || list[0].ID != "a" {
+		t.Errorf("Enabled(truenas) = %v", list)
 	}
 }

@@ -88,3 +88,25 @@ func (r *Room) probeAndRecord(ctx context.Context, in Instance) (int, error) {
 	}
 	return code, err
 }
+
+// Instance returns a stored instance with its credentials in the clear,
+// for server-side consumers (the healing room's platform handlers, the
+// collector); it never reaches a response. ErrNotFound when there is none.
+func (r *Room) Instance(ctx context.Context, id string) (Instance, error) {
+	return r.d.Store.Get(ctx, id)
+}
+
+// Enabled lists the enabled instances of a platform ("" for all), credentials in the clear.
+func (r *Room) Enabled(ctx context.Context, platform string) ([]Instance, error) {
+	list, err := r.d.Store.List(ctx, Filter{})
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, in := range list {
+		if in.Enabled && (platform == "" || in.Platform == platform) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}

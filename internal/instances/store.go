@@ -17,11 +17,34 @@ var (
 	ErrExists   = errors.New("instance already exists")
 )
 
-// Store is the SQL of the room.
-type Store struct{ db *db.DB }
+// Store is the SQL of the room. With a Cipher, the secret values of
+// auth_config are sealed in the database.
+type Store struct {
+	db     *db.DB
+	cipher Cipher
+}
 
-// NewStore builds the store on d.
-func NewStore(d *db.DB) *Store { return &Store{db: d} }
+// NewStore builds the store on d; c may be nil (secrets stored as given).
+func NewStore(d *db.DB, c Cipher) *Store { return &Store{db: d, cipher: c} }
+
+// encode returns the stored JSON of auth_config and tags.
+func (s *Store) encode(in Instance) (string, string, error) {
+	sealed, err := sealConfig(s.cipher, in.AuthConfig)
+	if err != nil {
+		return "", "", fmt.Errorf("seal credentials: %w", err)
+	}
+	auth, _ := json.Marshal(sealed)
+	tags, _ := json.Marshal(in.Tags)
+	return string(auth), string(tags), nil
+}
+
+func (s *Store) scan(sc scanner) (Instance, error) {
+	in, err := scanInstance(sc)
+	if err == nil {
+		in.AuthConfig = openConfig(s.cipher, in.AuthConfig)
+	}
+	return in, err
+}
 
 const cols = `id, category, platform, url, auth_config, site, tags, enabled, health_status, health_error, last_checked,
 	last_seen, created_at, verify_ssl, ca_bundle`
@@ -92,7 +115,7 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]Instance, e
 	defer rows.Close()
 	out := []Instance{}
 	for rows.Next() {
-		in, err := scanInstance(rows)
+		in, err := s.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("scan instance: %w", err)
 		}
@@ -103,7 +126,7 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]Instance, e
 
 // Get returns one instance (ErrNotFound when there is none).
 func (s *Store) Get(ctx context.Context, id string) (Instance, error) {
-	in, err := scanInstance(s.db.R.QueryRowContext(ctx, `SELECT `+cols+` FROM integration_instances WHERE id = ?`, id))
+	in, err := s.scan(s.db.R.QueryRowContext(ctx, `SELECT `+cols+` FROM integration_instances WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, ErrNotFound
 	}
@@ -115,8 +138,10 @@ func (s *Store) Get(ctx context.Context, id string) (Instance, error) {
 
 // Create inserts in (ErrExists when the id is taken).
 func (s *Store) Create(ctx context.Context, in Instance) error {
-	auth, _ := json.Marshal(in.AuthConfig)
-	tags, _ := json.Marshal(in.Tags)
+	auth, tags, err := s.encode(in)
+	if err != nil {
+		return err
+	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM integration_instances WHERE id = ?`, in.ID).Scan(&n); err != nil {
@@ -127,7 +152,7 @@ func (s *Store) Create(ctx context.Context, in Instance) error {
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO integration_instances (id, category, platform, url, auth_config, site, tags,
 			enabled, created_at, verify_ssl, ca_bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Category, in.Platform, in.URL, string(auth), in.Site, string(tags), b2i(in.Enabled), in.CreatedAt,
+			in.ID, in.Category, in.Platform, in.URL, auth, in.Site, tags, b2i(in.Enabled), in.CreatedAt,
 			b2i(in.VerifySSL), in.CABundle)
 		if err != nil {
 			return fmt.Errorf("create instance: %w", err)
@@ -140,7 +165,7 @@ func (s *Store) Create(ctx context.Context, in Instance) error {
 func (s *Store) Update(ctx context.Context, id string, fn func(*Instance) error) (Instance, error) {
 	var out Instance
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		in, err := scanInstance(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM integration_instances WHERE id = ?`, id))
+		in, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM integration_instances WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -150,11 +175,13 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Instance) error)
 		if err := fn(&in); err != nil {
 			return err
 		}
-		auth, _ := json.Marshal(in.AuthConfig)
-		tags, _ := json.Marshal(in.Tags)
+		auth, tags, err := s.encode(in)
+		if err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE integration_instances SET category = ?, platform = ?, url = ?, auth_config = ?,
 			site = ?, tags = ?, enabled = ?, verify_ssl = ?, ca_bundle = ? WHERE id = ?`,
-			in.Category, in.Platform, in.URL, string(auth), in.Site, string(tags), b2i(in.Enabled), b2i(in.VerifySSL),
+			in.Category, in.Platform, in.URL, auth, in.Site, tags, b2i(in.Enabled), b2i(in.VerifySSL),
 			in.CABundle, id)
 		if err != nil {
 			return fmt.Errorf("update instance: %w", err)

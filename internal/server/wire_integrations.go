@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/noba-go/noba/internal/instances"
 )
@@ -23,8 +24,9 @@ func (rs *rooms) wireIntegrations(ctx context.Context, s *Server) error {
 	rs.integrations.SetAuditor(rs.audit)
 	s.mount(rs.integrations)
 
-	// instances (router 10)
-	rs.instances = instances.New(instances.Deps{Store: instances.NewStore(s.DB), Audit: rs.audit,
+	// instances (router 10): credentials sealed at rest with a key of their own in the data directory
+	key := instances.NewKeyFile(filepath.Join(s.Cfg.DataDir, ".instances.key"))
+	rs.instances = instances.New(instances.Deps{Store: instances.NewStore(s.DB, key), Audit: rs.audit,
 		Log: s.Log.With("room", "instances"), Now: s.Opts.Now})
 	s.mount(rs.instances)
 	return nil
