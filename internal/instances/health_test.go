@@ -2,6 +2,7 @@ package instances_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -94,7 +95,7 @@ func TestServerSideAccessors(t *testing.T) {
 	if err != nil || in.AuthConfig["api_key"] != "k-1" {
 		t.Errorf("Instance(a) = %v, %v; want the key in the clear", in.AuthConfig, err)
 	}
-	if _, err := r.Instance(ctx, "zz"); err != instances.ErrNotFound {
+	if _, err := r.Instance(ctx, "zz"); !errors.Is(err, instances.ErrNotFound) {
 		t.Errorf("Instance(zz) err = %v", err)
 	}
 	list, _ := r.Enabled(ctx, "truenas")
