@@ -428,10 +428,13 @@ func (r *Room) gameServers(ctx context.Context, _ *struct{}) (*integGameOut, err
 	}
 	out := make([]gameserver.Result, len(servers))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16) // at most 16 probes at once
 	for i, s := range servers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			out[i] = gameserver.Probe(ctx, s)
 		}()
 	}
