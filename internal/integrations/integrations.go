@@ -102,6 +102,9 @@ type Room struct {
 	tailscale *tailscale.StatusReader
 	now       func() time.Time
 	scrutiny  provider.Cache // disk intelligence, 300 s
+	// instances of router 10 polled into "instances" (nil: not wired)
+	instances InstanceSource
+
 	// rclone listremotes, kept 10 s
 	remotesMu   sync.Mutex
 	remotesList []Remote
@@ -157,7 +160,20 @@ func (r *Room) Blocks(ctx context.Context) map[string]any {
 	if r.settings != nil {
 		st = r.settings.Get()
 	}
-	return provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	if r.instances == nil {
+		return provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	}
+	// the instances of router 10 are polled beside the settings-based providers, within the same wait
+	var inst map[string]any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inst = r.instanceBlocks(ctx, r.wait)
+	}()
+	out := provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	<-done
+	out["instances"] = inst
+	return out
 }
 
 // report logs an integration's outcome when it changes (not every 5 s).

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/noba-go/noba/internal/instances"
+	"github.com/noba-go/noba/internal/integrations"
 )
 
 // integrationsRooms holds the rooms of integrations and integration instances (routers 9, 10). Its owner fills it in and
@@ -29,5 +30,15 @@ func (rs *rooms) wireIntegrations(ctx context.Context, s *Server) error {
 	rs.instances = instances.New(instances.Deps{Store: instances.NewStore(s.DB, key), Audit: rs.audit,
 		Log: s.Log.With("room", "instances"), Now: s.Opts.Now})
 	s.mount(rs.instances)
+	// the live stats poll the enabled instances under "instances" (spec 30 §3.1)
+	rs.integrations.SetInstances(func(ctx context.Context) ([]integrations.Instance, error) {
+		list, err := rs.instances.Enabled(ctx, "")
+		out := make([]integrations.Instance, 0, len(list))
+		for _, in := range list {
+			out = append(out, integrations.Instance{ID: in.ID, Platform: in.Platform, URL: in.URL, Auth: in.AuthConfig,
+				VerifySSL: in.VerifySSL})
+		}
+		return out, err
+	})
 	return nil
 }
