@@ -88,6 +88,11 @@ var webKeys = map[string]keySpec{
 	// integrations room: the Uptime Kuma API key for its /metrics endpoint
 	// (basic auth, empty user); the status-page API needs none.
 	"kumaKey": sec(),
+	// integrations room (router 9 and provider gaps): the Wake-on-LAN
+	// broadcast address, TLS verification for self-signed XCP-ng, PiKVM and
+	// Vaultwarden, the Zigbee2MQTT frontend auth token.
+	"wolBroadcast": s(), "xcpngVerifySsl": bAbsent(), "pikvmVerifySsl": bAbsent(), "vaultwardenVerifySsl": bAbsent(),
+	"z2mToken": sec(),
 	// Integrations without a section of their own
 	"n8nUrl": s(), "n8nApiKey": sec(), "resticRepo": s(), "resticPassword": sec(), "pluginCatalogUrl": s(),
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/proxmox"
 	"github.com/noba-go/noba/internal/integrations/qbit"
+	"github.com/noba-go/noba/internal/integrations/rclone"
 	"github.com/noba-go/noba/internal/integrations/scrutiny"
 	"github.com/noba-go/noba/internal/integrations/servarr"
 	"github.com/noba-go/noba/internal/integrations/speedtest"
@@ -69,6 +70,19 @@ type Deps struct {
 	Wait time.Duration
 	// Providers replaces the built-in providers (nil: all of them).
 	Providers []provider.Provider
+	// Audit records the audit rows of router 9's actions (nil: none).
+	Audit Auditor
+	// Rclone runs rclone for the cloud remotes (nil: "rclone" with its own config).
+	Rclone *rclone.Client
+	// TailscaleBin is the tailscale binary of /api/tailscale/status (default "tailscale").
+	TailscaleBin string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Auditor records audit entries.
+type Auditor interface {
+	Record(ctx context.Context, action, username, details, ip string)
 }
 
 // Room is the integrations room.
@@ -80,6 +94,21 @@ type Room struct {
 
 	mu   sync.Mutex
 	last map[string]string // key -> last outcome class, to log changes only
+
+	// router 9
+	client    *provider.Client
+	audit     Auditor
+	rclone    *rclone.Client
+	tailscale *tailscale.StatusReader
+	now       func() time.Time
+	scrutiny  provider.Cache // disk intelligence, 300 s
+	// instances of router 10 polled into "instances" (nil: not wired)
+	instances InstanceSource
+
+	// rclone listremotes, kept 10 s
+	remotesMu   sync.Mutex
+	remotesList []Remote
+	remotesAt   time.Time
 }
 
 // New builds the room.
@@ -90,11 +119,23 @@ func New(d Deps) *Room {
 	if d.Wait <= 0 {
 		d.Wait = DefaultWait
 	}
+	client := provider.NewClient()
 	if d.Providers == nil {
-		d.Providers = Builtin(provider.NewClient())
+		d.Providers = Builtin(client)
 	}
-	return &Room{settings: d.Settings, log: d.Log, wait: d.Wait, providers: d.Providers, last: map[string]string{}}
+	if d.Rclone == nil {
+		d.Rclone = &rclone.Client{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Room{settings: d.Settings, log: d.Log, wait: d.Wait, providers: d.Providers, last: map[string]string{},
+		client: client, audit: d.Audit, rclone: d.Rclone, tailscale: &tailscale.StatusReader{Bin: d.TailscaleBin},
+		now: d.Now, scrutiny: provider.Cache{TTL: 300 * time.Second}}
 }
+
+// SetAuditor sets where router 9 records its audit rows (the server wires it).
+func (r *Room) SetAuditor(a Auditor) { r.audit = a }
 
 // Builtin returns every built-in provider on client c.
 func Builtin(c *provider.Client) []provider.Provider {
@@ -119,7 +160,20 @@ func (r *Room) Blocks(ctx context.Context) map[string]any {
 	if r.settings != nil {
 		st = r.settings.Get()
 	}
-	return provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	if r.instances == nil {
+		return provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	}
+	// the instances of router 10 are polled beside the settings-based providers, within the same wait
+	var inst map[string]any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inst = r.instanceBlocks(ctx, r.wait)
+	}()
+	out := provider.Blocks(ctx, r.providers, st, r.wait, r.report)
+	<-done
+	out["instances"] = inst
+	return out
 }
 
 // report logs an integration's outcome when it changes (not every 5 s).

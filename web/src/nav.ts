@@ -87,8 +87,9 @@ export const NAV: NavItem[] = [
   { to: '/settings', label: 'Settings', ico: 'settings', bottom: true, keywords: 'admin users sessions keys audit' },
 ]
 
-export const SETTINGS_TABS: { id: string; label: string; role: Role }[] = [
+export const SETTINGS_TABS: { id: string; label: string; role: Role; route?: string }[] = [
   { id: 'general', label: 'General', role: 'viewer' },
+  { id: 'integrations', label: 'Integrations', role: 'viewer', route: 'GET /api/integrations/instances' },
   { id: 'users', label: 'Users', role: 'admin' },
   { id: 'sessions', label: 'Sessions', role: 'admin' },
   { id: 'api-keys', label: 'API keys', role: 'admin' },

@@ -5,18 +5,42 @@
 // count, at most 50; null when the token lacks the notifications scope).
 // The block is {"user","public_repos","followers","notifications",
 // "rate_remaining","status":"online"}, cached for a minute so polling
-// stays far below the API's hourly limit.
+// stays far below the API's hourly limit. A 403/429 for the rate limit is
+// reported as {"status":"rate_limited",...}, not as unauthorized.
 package github
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/noba-go/noba/internal/integrations/provider"
 )
+
+// rateLimited reports whether err is GitHub refusing for its rate limit
+// (403 or 429 with X-RateLimit-Remaining 0, a Retry-After header or a
+// "rate limit" message) rather than for the token, and returns the block
+// that says so: {"status":"rate_limited","error","rate_remaining":0,"reset"}.
+func rateLimited(err error) (map[string]any, bool) {
+	var se *provider.StatusError
+	if !errors.As(err, &se) || (se.Code != http.StatusForbidden && se.Code != http.StatusTooManyRequests) {
+		return nil, false
+	}
+	if se.Header.Get("X-RateLimit-Remaining") != "0" && se.Header.Get("Retry-After") == "" &&
+		!strings.Contains(strings.ToLower(string(se.Body)), "rate limit") {
+		return nil, false
+	}
+	var reset any
+	if n, err := strconv.ParseInt(se.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+		reset = n
+	}
+	return map[string]any{"status": "rate_limited", "error": "GitHub API rate limit exceeded", "rate_remaining": 0,
+		"reset": reset}, true
+}
 
 // DefaultBaseURL is GitHub's REST API.
 const DefaultBaseURL = "https://api.github.com"
@@ -57,6 +81,9 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	h := http.Header{"Authorization": {"Bearer " + token}, "Accept": {"application/vnd.github+json"},
 		"X-Github-Api-Version": {"2022-11-28"}}
 	body, hdr, err := p.c.Exchange(ctx, provider.Request{URL: base + "/user", Header: h, MaxBody: 256 << 10})
+	if rl, ok := rateLimited(err); ok {
+		return rl, nil
+	}
 	if err != nil {
 		return nil, err
 	}

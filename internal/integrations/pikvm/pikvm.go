@@ -35,6 +35,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	insecure := !st.Bool("pikvmVerifySsl", true) // PiKVM ships a self-signed certificate
 	user, pass := st.String("pikvmUser"), st.String("pikvmPass")
 	if user == "" || pass == "" {
 		return nil, fmt.Errorf("%w: pikvmUser/pikvmPass missing", provider.ErrUnauthorized)
@@ -66,7 +67,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 			} `json:"meta"`
 		} `json:"result"`
 	}
-	if err := p.c.JSON(ctx, provider.Request{URL: base + "/api/info", Header: h}, &info); err != nil {
+	if err := p.c.JSON(ctx, provider.Request{Insecure: insecure, URL: base + "/api/info", Header: h}, &info); err != nil {
 		return nil, err
 	}
 	if !info.OK {
@@ -82,7 +83,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		} `json:"result"`
 	}
 	var power any
-	if err := p.c.JSON(ctx, provider.Request{URL: base + "/api/atx", Header: h}, &atx); err == nil {
+	if err := p.c.JSON(ctx, provider.Request{Insecure: insecure, URL: base + "/api/atx", Header: h}, &atx); err == nil {
 		if atx.OK && atx.Result.Enabled {
 			power = atx.Result.LEDs.Power
 		}

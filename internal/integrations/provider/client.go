@@ -57,6 +57,8 @@ type Request struct {
 	Header http.Header
 	// JSON is encoded as the request body when non-nil.
 	JSON any
+	// Body is sent as is when non-nil (its Content-Type set in Header).
+	Body []byte
 	// Form is sent as an application/x-www-form-urlencoded body when non-nil.
 	Form url.Values
 	// Insecure skips TLS verification (the integration's VerifySsl=false).
@@ -87,6 +89,8 @@ func (c *Client) Exchange(ctx context.Context, r Request) ([]byte, http.Header, 
 		body = bytes.NewReader(b)
 	} else if r.Form != nil {
 		body = strings.NewReader(r.Form.Encode())
+	} else if r.Body != nil {
+		body = bytes.NewReader(r.Body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.URL, body)
 	if err != nil {
@@ -126,7 +130,8 @@ func (c *Client) Exchange(ctx context.Context, r Request) ([]byte, http.Header, 
 		return nil, nil, fmt.Errorf("%s %s: read: %w", method, Redact(r.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode})
+		return nil, nil, fmt.Errorf("%s %s: %w", method, Redact(r.URL), &StatusError{Code: resp.StatusCode, Header: resp.Header,
+			Body: data[:min(len(data), 4<<10)]})
 	}
 	if int64(len(data)) > max {
 		return nil, nil, fmt.Errorf("%s %s: response larger than %d bytes", method, Redact(r.URL), max)

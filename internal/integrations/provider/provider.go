@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -54,8 +55,13 @@ type Provider interface {
 // bad URL, missing credentials).
 var ErrUnauthorized = errors.New("configuration error")
 
-// StatusError is a non-2xx answer of the product.
-type StatusError struct{ Code int }
+// StatusError is a non-2xx answer of the product: its code, headers and
+// the first bytes of its body (for products that explain refusals there).
+type StatusError struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
 
 func (e *StatusError) Error() string { return fmt.Sprintf("unexpected HTTP status %d", e.Code) }
 

@@ -10,6 +10,7 @@ package vaultwarden
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,19 +25,26 @@ import (
 
 // Provider is the Vaultwarden integration (payload key "vaultwarden").
 type Provider struct {
-	c     *provider.Client
-	login *http.Client // the admin login answers a redirect whose cookie we need
+	c *provider.Client
+	// login and loginInsecure post the admin login, whose redirect carries
+	// the cookie we need (loginInsecure for vaultwardenVerifySsl=false).
+	login, loginInsecure *http.Client
 
 	sessions provider.Sessions[string] // VW_ADMIN cookie values by base URL + token
 }
 
 // New builds the provider on c.
 func New(c *provider.Client) *Provider {
-	return &Provider{c: c, login: &http.Client{
-		Transport: &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
-			TLSHandshakeTimeout: 3 * time.Second, ResponseHeaderTimeout: 10 * time.Second, MaxResponseHeaderBytes: 64 << 10},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	mk := func(insecure bool) *http.Client {
+		tr := &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+			TLSHandshakeTimeout: 3 * time.Second, ResponseHeaderTimeout: 10 * time.Second, MaxResponseHeaderBytes: 64 << 10}
+		if insecure {
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // opt-in: vaultwardenVerifySsl=false
+		}
+		return &http.Client{Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return &Provider{c: c, login: mk(false), loginInsecure: mk(true)}
 }
 
 // Key is "vaultwarden".
@@ -54,7 +62,8 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.c.Do(ctx, provider.Request{URL: base + "/alive", MaxBody: 4 << 10}); err != nil {
+	insecure := !st.Bool("vaultwardenVerifySsl", true)
+	if _, err := p.c.Do(ctx, provider.Request{Insecure: insecure, URL: base + "/alive", MaxBody: 4 << 10}); err != nil {
 		return nil, err
 	}
 	var cfg struct {
@@ -64,7 +73,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		} `json:"server"`
 	}
 	server := ""
-	if err := p.c.JSON(ctx, provider.Request{URL: base + "/api/config", MaxBody: 256 << 10}, &cfg); err == nil {
+	if err := p.c.JSON(ctx, provider.Request{Insecure: insecure, URL: base + "/api/config", MaxBody: 256 << 10}, &cfg); err == nil {
 		if cfg.Server != nil {
 			server = cfg.Server.Name
 		}
@@ -79,7 +88,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	}
 	k := provider.SessionKey(base, token)
 	login := func(ctx context.Context) (string, time.Time, error) {
-		cookie, err := p.adminLogin(ctx, base, token)
+		cookie, err := p.adminLogin(ctx, base, token, insecure)
 		return cookie, time.Time{}, err
 	}
 	refused := func(err error) bool { return provider.HasStatus(err, 401, 403, 302, 303, 307) }
@@ -89,7 +98,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	}
 	users, err := provider.WithSession(ctx, &p.sessions, k, login, refused, func(cookie string) ([]user, error) {
 		var users []user
-		err := p.c.JSON(ctx, provider.Request{URL: base + "/admin/users", MaxBody: 16 << 20,
+		err := p.c.JSON(ctx, provider.Request{Insecure: insecure, URL: base + "/admin/users", MaxBody: 16 << 20,
 			Header: http.Header{"Cookie": {(&http.Cookie{Name: "VW_ADMIN", Value: cookie}).String()}}}, &users)
 		return users, err
 	})
@@ -113,7 +122,7 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 }
 
 // adminLogin posts the admin token and returns the VW_ADMIN cookie.
-func (p *Provider) adminLogin(ctx context.Context, base, token string) (string, error) {
+func (p *Provider) adminLogin(ctx context.Context, base, token string, insecure bool) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin",
 		strings.NewReader(url.Values{"token": {token}}.Encode()))
 	if err != nil {
@@ -121,7 +130,11 @@ func (p *Provider) adminLogin(ctx context.Context, base, token string) (string, 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "noba")
-	resp, err := p.login.Do(req)
+	hc := p.login
+	if insecure {
+		hc = p.loginInsecure
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -4,8 +4,8 @@
 // then session.logout. The block is {"hosts","vms","running",
 // "vmList":[{"name","state"}],"status":"online"} (templates, snapshots and
 // control domains left out). XAPI serves plain HTTP on port 80 too; an
-// https URL needs a certificate the server trusts (there is no VerifySsl
-// setting for XCP-ng).
+// https URL needs a certificate the server trusts, or xcpngVerifySsl=false
+// for the self-signed certificate XCP-ng installs.
 package xcpng
 
 import (
@@ -42,7 +42,7 @@ func (p *Provider) Configured(st provider.Settings) bool { return st.String("xcp
 var authErrors = map[string]bool{"SESSION_AUTHENTICATION_FAILED": true, "SESSION_INVALID": true,
 	"RBAC_PERMISSION_DENIED": true, "USER_IS_NOT_LOCAL_SUPERUSER": true}
 
-func (p *Provider) call(ctx context.Context, base, method string, params []any, out any) error {
+func (p *Provider) call(ctx context.Context, base string, insecure bool, method string, params []any, out any) error {
 	var env struct {
 		Result json.RawMessage `json:"result"`
 		Error  *struct {
@@ -50,7 +50,7 @@ func (p *Provider) call(ctx context.Context, base, method string, params []any, 
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	err := p.c.JSON(ctx, provider.Request{Method: http.MethodPost, URL: base + "/jsonrpc", MaxBody: 32 << 20,
+	err := p.c.JSON(ctx, provider.Request{Method: http.MethodPost, URL: base + "/jsonrpc", MaxBody: 32 << 20, Insecure: insecure,
 		JSON: map[string]any{"jsonrpc": "2.0", "method": method, "params": params, "id": p.id.Add(1)}}, &env)
 	if err != nil {
 		return err
@@ -75,15 +75,16 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	insecure := !st.Bool("xcpngVerifySsl", true)
 	user, pass := st.String("xcpngUser"), st.String("xcpngPass")
 	if user == "" || pass == "" {
 		return nil, fmt.Errorf("%w: xcpngUser/xcpngPass missing", provider.ErrUnauthorized)
 	}
 	var session string
-	if err := p.call(ctx, base, "session.login_with_password", []any{user, pass, "1.0", "noba"}, &session); err != nil {
+	if err := p.call(ctx, base, insecure, "session.login_with_password", []any{user, pass, "1.0", "noba"}, &session); err != nil {
 		return nil, err
 	}
-	defer func() { _ = p.call(context.WithoutCancel(ctx), base, "session.logout", []any{session}, nil) }()
+	defer func() { _ = p.call(context.WithoutCancel(ctx), base, insecure, "session.logout", []any{session}, nil) }()
 	var vms map[string]struct {
 		Name       string `json:"name_label"`
 		Power      string `json:"power_state"`
@@ -91,11 +92,11 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		Snapshot   bool   `json:"is_a_snapshot"`
 		ControlDom bool   `json:"is_control_domain"`
 	}
-	if err := p.call(ctx, base, "VM.get_all_records", []any{session}, &vms); err != nil {
+	if err := p.call(ctx, base, insecure, "VM.get_all_records", []any{session}, &vms); err != nil {
 		return nil, err
 	}
 	var hosts map[string]json.RawMessage
-	if err := p.call(ctx, base, "host.get_all_records", []any{session}, &hosts); err != nil {
+	if err := p.call(ctx, base, insecure, "host.get_all_records", []any{session}, &hosts); err != nil {
 		return nil, err
 	}
 	type vm struct{ name, state string }

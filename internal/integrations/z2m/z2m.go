@@ -4,8 +4,9 @@
 // ({"topic","payload"}) right after the connection opens. The block is
 // {"version","coordinator","permit_join","bridge_state","devices":n,
 // "routers":n,"end_devices":n,"status":"online"} (the coordinator is not
-// counted as a device). A frontend protected by auth_token answers 401 on
-// the upgrade (there is no setting for that token).
+// counted as a device). A frontend protected by auth_token needs z2mToken
+// (sent as the token query parameter, as the Zigbee2MQTT frontend does);
+// without it the upgrade answers 401 (unauthorized).
 package z2m
 
 import (
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -47,6 +49,9 @@ func (p *Provider) Fetch(ctx context.Context, st provider.Settings) (any, error)
 		return nil, err
 	}
 	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/api"
+	if token := st.String("z2mToken"); token != "" { // frontend auth_token: Zigbee2MQTT reads it from the query
+		wsURL += "?token=" + url.QueryEscape(token)
+	}
 	conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
 		HTTPHeader: http.Header{"User-Agent": {"noba"}},
 		HTTPClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
