@@ -234,7 +234,7 @@ func (f agentFleet) AgentList() []map[string]any {
 	for i := range f.n {
 		out = append(out, map[string]any{"hostname": fmt.Sprintf("host%04d", i), "cpu_percent": 12.5, "mem_percent": 40.0,
 			"online": true, "last_seen_s": 3, "platform": "linux", "uptime_s": 86400, "arch": "x86_64", "agent_version": "2.0.0",
-			"disks": []any{map[string]any{"mount": "/", "percent": 71.0}},
+			"disks":         []any{map[string]any{"mount": "/", "percent": 71.0}},
 			"top_processes": []any{map[string]any{"name": "nginx", "cpu": 1.5}}})
 	}
 	return out
