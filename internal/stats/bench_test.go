@@ -137,9 +137,9 @@ func BenchmarkIngestCycle(b *testing.B) {
 func BenchmarkIngestViaWriteSamples(b *testing.B) {
 	h := newHarness(b, fixedSource(map[string]any{}), nil)
 	ctx := context.Background()
-	h.room.qmu.Lock()
-	h.room.flushing = true // as when the flusher job runs
-	h.room.qmu.Unlock()
+	h.room.hist.qmu.Lock()
+	h.room.hist.flushing = true // as when the flusher job runs
+	h.room.hist.qmu.Unlock()
 	metrics := map[string]float64{}
 	for m := 0; m < 20; m++ {
 		metrics[fmt.Sprintf("metric_%02d", m)] = float64(m)

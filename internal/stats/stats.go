@@ -59,7 +59,10 @@ type ProcessLister interface {
 
 // Deps are the room's dependencies. Every interface may be nil.
 type Deps struct {
-	Store    Store
+	Store Store
+	// History is the metric history over Store; nil builds one (the
+	// server builds it first and hands it to the agents room too).
+	History  *History
 	Bus      *events.Bus
 	Settings Settings
 	// Source replaces the host collector (tests, fixtures).
@@ -85,15 +88,12 @@ type Room struct {
 	host     *collect.Host // the default source, nil when Deps.Source is set
 	interval time.Duration
 	now      func() time.Time
+	hist     *History
 
 	cmu sync.Mutex // serialises collections
 
 	fmu sync.RWMutex
 	cur *frame
-
-	qmu      sync.Mutex
-	queue    []Sample
-	flushing bool // the flusher job runs
 
 	hmu      sync.Mutex
 	procHist []map[string]any
@@ -131,6 +131,10 @@ func New(d Deps) *Room {
 	}
 	r := &Room{d: d, log: d.Log, interval: d.Interval, now: d.Now, cur: &frame{next: make(chan struct{})},
 		keepAlive: 15 * time.Second}
+	r.hist = d.History
+	if r.hist == nil {
+		r.hist = NewHistory(HistoryDeps{Store: d.Store, Days: d.HistoryDays, Now: d.Now, Log: d.Log})
+	}
 	r.source = d.Source
 	if r.source == nil {
 		r.host = collect.NewHost(collect.HostOptions{Log: d.Log})
@@ -354,11 +358,7 @@ func str(v any) string {
 // else the built-in threshold alerts of spec 10 §5.5.
 func (r *Room) alerts(snap map[string]any) []map[string]any {
 	var out []map[string]any
-	src := r.d.Alerts
-	if la, ok := src.(LazyAlerts); ok {
-		src = la()
-	}
-	if src != nil {
+	if src := r.d.Alerts; src != nil {
 		out = src.Active()
 	} else {
 		out = BuiltinAlerts(snap)
@@ -606,39 +606,6 @@ func sortedKeys(m map[string]any) []string {
 	return ks
 }
 
-// LazyAgents defers to the AgentSource returned at call time, so that a
-// room built after this one can be wired in (nil = no agents).
-type LazyAgents func() AgentSource
-
-// AgentMetrics implements AgentSource.
-func (l LazyAgents) AgentMetrics() map[string]map[string]float64 {
-	if a := l(); a != nil {
-		return a.AgentMetrics()
-	}
-	return nil
-}
-
-// AgentList implements AgentLister when the underlying source does (nil
-// otherwise, which keeps the payload's empty list).
-func (l LazyAgents) AgentList() []map[string]any {
-	if al, ok := l().(AgentLister); ok {
-		return al.AgentList()
-	}
-	return nil
-}
-
-// LazyAlerts defers to the AlertSource returned at call time (nil = the
-// built-in alerts).
-type LazyAlerts func() AlertSource
-
 // metricAliases are the short names the agents room writes for the
 // metrics this server calls *_percent.
 var metricAliases = map[string]string{"cpu_percent": "cpu", "mem_percent": "mem", "disk_percent": "disk"}
-
-// Active implements AlertSource.
-func (l LazyAlerts) Active() []map[string]any {
-	if a := l(); a != nil {
-		return a.Active()
-	}
-	return nil
-}
