@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(), Jobs: jobs.NewRunner(log), Started: time.Now()}
+	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(events.WithLog(log.With("part", "events"))), Jobs: jobs.NewRunner(log), Started: time.Now()}
 	s.closers = append(s.closers, d.Close)
 	if err := db.Migrate(ctx, d); err != nil {
 		s.Close()

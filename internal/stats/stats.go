@@ -263,6 +263,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	close(old.next)
 	if r.d.Bus != nil {
 		r.d.Bus.Publish(events.TopicStats, snap)
+		events.Publish(r.d.Bus, events.Snapshots, Typed(snap))
 	}
 	r.recordProcesses(snap, now)
 	if err := r.d.Store.WriteBatch(ctx, SnapshotSamples(snap, now.Unix())); err != nil {
@@ -417,6 +418,39 @@ func BuiltinAlerts(snap map[string]any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// Typed reads the headline metrics of a snapshot payload into the typed
+// snapshot of the bus (events.Snapshots).
+func Typed(snap map[string]any) *events.Snapshot {
+	f := func(keys ...string) float64 {
+		for _, k := range keys {
+			if v, ok := num(snap[k]); ok {
+				return v
+			}
+		}
+		return math.NaN()
+	}
+	t := &events.Snapshot{CPUPercent: f("cpuPercent"), MemPercent: f("mem_percent", "memPercent"), CPUTemp: f("cpuTemp"),
+		GPUTemp: f("gpuTemp"), Payload: snap}
+	if ts, ok := num(snap["timestamp"]); ok {
+		t.Timestamp = int64(ts)
+	}
+	for _, d := range list(snap["disks"]) {
+		if p, ok := num(d["percent"]); ok {
+			t.Disks = append(t.Disks, events.Disk{Mount: str(d["mount"]), Percent: p})
+		}
+	}
+	for _, sv := range list(snap["services"]) {
+		t.Services = append(t.Services, events.Service{Name: str(sv["name"]), Status: str(sv["status"])})
+	}
+	switch a := snap["agents"].(type) {
+	case []map[string]any:
+		t.Agents = len(a)
+	case []any:
+		t.Agents = len(a)
+	}
+	return t
 }
 
 // HistoryMetrics is the whitelist of /api/history/* (spec 10 §4.3).
