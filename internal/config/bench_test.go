@@ -66,3 +66,14 @@ func BenchmarkSettingsString(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSettingsCurrent is one typed read (what the rooms moved onto).
+func BenchmarkSettingsCurrent(b *testing.B) {
+	st := benchSettings(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if st.Current().PiholeURL == "" {
+			b.Fatal("empty")
+		}
+	}
+}

@@ -17,8 +17,8 @@ import (
 // change log and the audit follow these tags at every depth. Keys a room
 // adds to webKeys without a field here are still read through Get/String.
 type Values struct {
-	MonitoredServices     string                    `json:"monitoredServices"`
-	RadarIps              string                    `json:"radarIps"`
+	MonitoredServices     CSV                       `json:"monitoredServices"`
+	RadarIps              CSV                       `json:"radarIps"`
 	BookmarksStr          string                    `json:"bookmarksStr"`
 	BmcMap                string                    `json:"bmcMap"`
 	WanTestIP             string                    `json:"wanTestIp"`
@@ -311,6 +311,41 @@ type LegacyWebhook struct {
 type SocialProvider struct {
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret" secret:"true"`
+}
+
+// CSV is a comma-separated setting ("nginx, sshd"), also accepted as a
+// YAML list: the trimmed, non-empty items.
+type CSV []string
+
+// UnmarshalJSON reads a comma-separated string or a list of strings.
+func (c *CSV) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*c = splitCSV(strings.Split(s, ","))
+		return nil
+	}
+	var l []any
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	items := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			items = append(items, s)
+		}
+	}
+	*c = splitCSV(items)
+	return nil
+}
+
+func splitCSV(items []string) CSV {
+	out := CSV{}
+	for _, s := range items {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // decodeValues decodes the flat settings dict into Values. Values of the

@@ -14,13 +14,12 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/collect"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/events"
 )
 
 // Settings is the read side of config.yaml the room needs.
-type Settings interface {
-	Get() map[string]any
-}
+type Settings = config.Reader
 
 // AlertSource gives the active alerts for the payload's "alerts" array.
 type AlertSource interface {
@@ -176,11 +175,11 @@ func csv(v any) []string {
 	return out
 }
 
-func (r *Room) settings() map[string]any {
+func (r *Room) settings() *config.Values {
 	if r.d.Settings == nil {
-		return map[string]any{}
+		return &config.Values{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.Current()
 }
 
 // Collect runs one collection now: it refreshes the latest snapshot,
@@ -195,10 +194,8 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	st := r.settings()
 	if r.host != nil {
 		// Targets come from the settings only (spec 10 §13 S9/F6).
-		wan, _ := st["wanTestIp"].(string)
-		lan, _ := st["lanTestIp"].(string)
-		r.host.SetTargets(collect.Targets{Services: csv(st["monitoredServices"]), RadarHosts: csv(st["radarIps"]),
-			WANTestIP: strings.TrimSpace(wan), LANTestIP: strings.TrimSpace(lan)})
+		r.host.SetTargets(collect.Targets{Services: st.MonitoredServices, RadarHosts: st.RadarIps,
+			WANTestIP: strings.TrimSpace(st.WanTestIP), LANTestIP: strings.TrimSpace(st.LanTestIP)})
 	}
 	// The integrations fan-out (up to its 4.5 s wait) runs beside the host
 	// collection rather than after it (spec 10 §4.1).
