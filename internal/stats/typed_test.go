@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -48,5 +49,18 @@ func TestBusDropsOnPrometheus(t *testing.T) {
 	code, body, _ := h.get(t, "/api/metrics/prometheus", "viewer")
 	if code != 200 || !strings.Contains(string(body), `noba_events_dropped_total{topic="stats.snapshot"} 2`) {
 		t.Fatalf("%d\n%s", code, body)
+	}
+}
+
+// TestScrubRemovesCredentialKeys: credential-named keys go at any depth,
+// whatever their case; others stay.
+func TestScrubRemovesCredentialKeys(t *testing.T) {
+	snap := map[string]any{"piholeToken": "x", "API_KEY": "x", "nested": map[string]any{"PassWord": "x", "Client_Secret": "x",
+		"ok": 1}, "agents": []map[string]any{{"hostname": "h", "authCredentials": "x", "cpu_percent": 1.0}},
+		"list": []any{map[string]any{"apikey": "x", "name": "n"}}, "tokens_total": 3}
+	scrub(snap)
+	want := `{"agents":[{"cpu_percent":1,"hostname":"h"}],"list":[{"name":"n"}],"nested":{"ok":1}}`
+	if b, _ := json.Marshal(snap); string(b) != want {
+		t.Fatalf("scrubbed = %s, want %s", b, want)
 	}
 }
