@@ -72,6 +72,10 @@ type Reader interface {
 	String(key string) string
 	// Value returns a copy of one flat key's value.
 	Value(key string) any
+	// View returns the flat settings dict in force without copying it:
+	// shared by every reader, it must never be modified (use Get for a
+	// copy to change).
+	View() map[string]any
 }
 
 // Option configures OpenSettings.
@@ -402,6 +406,10 @@ func set(doc map[string]any, v any, path ...string) {
 func (st *Settings) Get() map[string]any {
 	return deepCopy(st.load().flat).(map[string]any)
 }
+
+// View returns the flat settings dict in force, secrets decrypted,
+// without copying it. Shared by every reader: never modify it.
+func (st *Settings) View() map[string]any { return st.load().flat }
 
 // Current returns the typed settings in force. Read-only.
 func (st *Settings) Current() *Values { return st.load().vals }
