@@ -510,35 +510,44 @@ func maskAt(v any, n *node) any {
 	return v
 }
 
-// MaskURL replaces the credentials of a URL-shaped string (scheme://
+// MaskURL replaces the credentials of every URL in s (scheme://
 // user:pass@host...) by "***": the password when there is one, else the
-// whole user part (a token in the user position). Other strings are
-// returned unchanged.
+// whole user part (a token in the user position). A string may hold
+// several URLs (a comma- or |-separated setting). Other text is returned
+// unchanged.
 func MaskURL(s string) string {
-	i := strings.Index(s, "://")
-	if i <= 0 {
+	if !strings.Contains(s, "://") {
 		return s
 	}
-	rest := s[i+3:]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	var b strings.Builder
+	rest := s
+	for {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		b.WriteString(rest[:i+3])
+		rest = rest[i+3:]
+		end := strings.IndexAny(rest, "/?#,| \t\n\"'<>")
+		if end < 0 {
+			end = len(rest)
+		}
+		at := strings.LastIndex(rest[:end], "@")
+		if at < 0 {
+			continue
+		}
+		user, pass, hasPass := strings.Cut(rest[:at], ":")
+		switch {
+		case hasPass && pass == "":
+			b.WriteString(rest[:at])
+		case hasPass:
+			b.WriteString(user + ":" + Mask)
+		default:
+			b.WriteString(Mask)
+		}
+		rest = rest[at:]
 	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return s
-	}
-	user, pass, hasPass := strings.Cut(rest[:at], ":")
-	var cred string
-	switch {
-	case hasPass && pass == "":
-		return s
-	case hasPass:
-		cred = user + ":" + Mask
-	default:
-		cred = Mask
-	}
-	return s[:i+3] + cred + rest[at:]
 }
 
 // restoreAt merges a posted value nv with the stored value old at a
