@@ -240,3 +240,19 @@ func TestMaskURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "authorized_keys")
+	for _, f := range []string{".authorized_keys.tmp-1", ".authorized_keys.tmp-2", "authorized_keys", ".other.tmp-1"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := config.RemoveStaleTemps(p); n != 2 {
+		t.Fatalf("removed %d, want 2", n)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 2 {
+		t.Fatalf("left %v, want authorized_keys and .other.tmp-1", left)
+	}
+}

@@ -1025,6 +1025,20 @@ func writeAtomic(path string, data []byte, perm os.FileMode, hook func(string) e
 	return nil
 }
 
+// RemoveStaleTemps removes the temp files WriteFileAtomic leaves beside
+// path when the process dies mid-write, and returns how many it removed.
+// Call it at start, before anything writes path.
+func RemoveStaleTemps(path string) int {
+	ms, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	n := 0
+	for _, m := range ms {
+		if os.Remove(m) == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // WriteFileAtomic is the atomic write (temp file, fsync, rename) for any
 // file the server keeps.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
