@@ -104,8 +104,9 @@ type Room struct {
 // frame is one published snapshot, encoded once for every client. next
 // is closed when a newer frame replaces it.
 type frame struct {
-	snap map[string]any
-	data []byte // JSON object of snap
+	snap  map[string]any
+	typed *events.Snapshot
+	data  []byte // JSON object of snap
 	// event is the SSE message of data with pulse 0.0 (what every client
 	// sends right after a collection), encoded once for all of them.
 	event []byte
@@ -146,6 +147,12 @@ func New(d Deps) *Room {
 // not modify it.
 func (r *Room) Latest() map[string]any {
 	return r.current().snap
+}
+
+// Snapshot returns the latest collection typed (nil before the first).
+// Read-only.
+func (r *Room) Snapshot() *events.Snapshot {
+	return r.current().typed
 }
 
 func (r *Room) current() *frame {
@@ -250,7 +257,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
-	f := &frame{snap: snap, data: data, at: now, next: make(chan struct{})}
+	f := &frame{snap: snap, typed: Typed(snap), data: data, at: now, next: make(chan struct{})}
 	f.event = sseMessage(r.enriched(f, data, 0))
 	r.fmu.Lock()
 	old := r.cur
@@ -259,7 +266,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	close(old.next)
 	if r.d.Bus != nil {
 		r.d.Bus.Publish(events.TopicStats, snap)
-		events.Publish(r.d.Bus, events.Snapshots, Typed(snap))
+		events.Publish(r.d.Bus, events.Snapshots, f.typed)
 	}
 	r.recordProcesses(snap, now)
 	if err := r.d.Store.WriteBatch(ctx, SnapshotSamples(snap, now.Unix())); err != nil {

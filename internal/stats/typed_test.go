@@ -32,6 +32,9 @@ func TestTypedSnapshotOnBus(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("no typed snapshot")
 	}
+	if s := h.room.Snapshot(); s == nil || s.Payload["seq"] != int64(1) {
+		t.Fatalf("Room.Snapshot = %+v", s)
+	}
 }
 
 // TestBusDropsOnPrometheus: events a slow subscriber missed show on
