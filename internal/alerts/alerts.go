@@ -29,9 +29,10 @@ type Healer interface {
 	HandleAlertEvent(ctx context.Context, ev map[string]any)
 }
 
-// Settings is what the room needs of config.yaml.
+// Settings is what the room needs of config.yaml: the read side every
+// room receives, and the masked view and writes of the alert rules.
 type Settings interface {
-	Get() map[string]any
+	config.Reader
 	Masked() map[string]any
 	Update(partial map[string]any) ([]config.Change, error)
 }

@@ -65,7 +65,7 @@ func (r *Room) condLocked(s string) (*condition.Condition, error) {
 func (r *Room) Evaluate(ctx context.Context, snapshot map[string]any) error {
 	snap, _ := plain(snapshot).(map[string]any)
 	now := r.d.Now()
-	settings := r.d.Settings.Get()
+	settings := r.d.Settings.View() // read-only: no copy per evaluation
 	mt := r.maintenanceAt(ctx, now, settings)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -136,9 +136,9 @@ func (r *Room) evalRuleLocked(ctx context.Context, rule Rule, get func(string) (
 		r.publish("firing", rule.ID, "rule", rule.Severity, rule.Message, now)
 		if rule.Action != nil && r.d.Heal != nil {
 			ev := map[string]any{"source": "alert", "rule_id": rule.ID, "condition": rule.Condition, "target": rule.Action["target"],
-				"severity": rule.Severity, "timestamp": now.Unix(), "action": rule.Action, "metrics": maps.Clone(r.lastFlat)}
+				"severity": rule.Severity, "timestamp": now.Unix(), "action": clone(rule.Action), "metrics": maps.Clone(r.lastFlat)}
 			if chain, ok := rule.Raw["escalation_chain"]; ok {
-				ev["escalation_chain"] = chain
+				ev["escalation_chain"] = clone(chain)
 			}
 			r.d.Heal.HandleAlertEvent(context.WithoutCancel(ctx), ev)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/noba-go/noba/internal/db"
-	"github.com/noba-go/noba/internal/httpx"
+	"github.com/noba-go/noba/internal/errs"
 )
 
 // AlertRecord is one alert episode (alert_history row).
@@ -290,8 +290,9 @@ func (s *sqlStore) Notifications(ctx context.Context, username string, unreadOnl
 }
 
 func (s *sqlStore) MarkRead(ctx context.Context, id int64, username string, at int64) error {
-	_, err := s.d.W.ExecContext(ctx, `INSERT OR IGNORE INTO notification_reads (notification_id, username, read_at)
-		SELECT id, ?, ? FROM notifications WHERE id = ? AND (username = ? OR username IS NULL)`, username, at, id, username)
+	q := `INSERT INTO notification_reads (notification_id, username, read_at)
+		SELECT id, ?, ? FROM notifications WHERE id = ? AND (username = ? OR username IS NULL)` + s.d.SQL().Ignore()
+	_, err := s.d.W.ExecContext(ctx, s.d.SQL().Rebind(q), username, at, id, username)
 	if err != nil {
 		return fmt.Errorf("mark notification read: %w", err)
 	}
@@ -299,8 +300,9 @@ func (s *sqlStore) MarkRead(ctx context.Context, id int64, username string, at i
 }
 
 func (s *sqlStore) MarkAllRead(ctx context.Context, username string, at int64) error {
-	_, err := s.d.W.ExecContext(ctx, `INSERT OR IGNORE INTO notification_reads (notification_id, username, read_at)
-		SELECT id, ?, ? FROM notifications WHERE username = ? OR username IS NULL`, username, at, username)
+	q := `INSERT INTO notification_reads (notification_id, username, read_at)
+		SELECT id, ?, ? FROM notifications WHERE username = ? OR username IS NULL` + s.d.SQL().Ignore()
+	_, err := s.d.W.ExecContext(ctx, s.d.SQL().Rebind(q), username, at, username)
 	if err != nil {
 		return fmt.Errorf("mark all notifications read: %w", err)
 	}
@@ -355,7 +357,7 @@ func (s *sqlStore) Windows(ctx context.Context) ([]MaintenanceWindow, error) {
 func (s *sqlStore) MaintenanceWindow(ctx context.Context, id int64) (MaintenanceWindow, error) {
 	w, err := scanWindow(s.d.R.QueryRowContext(ctx, `SELECT `+windowCols+` FROM maintenance_windows WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return w, httpx.NotFound("Window not found")
+		return w, errs.NotFound("Window not found")
 	}
 	if err != nil {
 		return w, fmt.Errorf("maintenance window: %w", err)
@@ -384,7 +386,7 @@ func (s *sqlStore) SaveWindow(ctx context.Context, w MaintenanceWindow) error {
 		return fmt.Errorf("update maintenance window: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Window not found")
+		return errs.NotFound("Window not found")
 	}
 	return nil
 }
@@ -395,7 +397,7 @@ func (s *sqlStore) DeleteWindow(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete maintenance window: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Window not found")
+		return errs.NotFound("Window not found")
 	}
 	return nil
 }

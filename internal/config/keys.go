@@ -128,11 +128,9 @@ var flattenedNotify = map[string][2]string{
 	"gotifyAppToken":   {"gotify", "app_token"},
 }
 
-// IsSecretKey reports whether a top-level settings key holds a secret.
-func IsSecretKey(k string) bool { return webKeys[k].secret }
-
-// nestedSecret reports whether a key inside a nested mapping (notification
-// channels, social providers...) names a secret.
+// nestedSecret reports whether a key the schema (Values) does not know,
+// inside a nested mapping (a hand-written channel, free-form params),
+// names a secret. Keys the schema knows follow its tags instead.
 func nestedSecret(k string) bool {
 	lk := strings.ToLower(k)
 	for _, w := range []string{"token", "secret", "pass", "credential", "webhook", "api_key", "apikey", "user_key", "private"} {

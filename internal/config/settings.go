@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -57,18 +59,60 @@ type FileVersion struct {
 	Current   bool   `json:"current,omitempty"`
 }
 
+// Reader is the read side of the settings every room receives (its Deps
+// field Settings): the typed Values, and the flat dict of spec 10 §3.1
+// for what Values does not name. Reads cost an atomic load: the file is
+// decoded (and its secrets decrypted) once per change.
+type Reader interface {
+	// Current returns the typed settings in force (read-only).
+	Current() *Values
+	// Get returns a copy of the flat settings dict, secrets decrypted.
+	Get() map[string]any
+	// String returns one flat key as a string ("" when absent or not a string).
+	String(key string) string
+	// Value returns a copy of one flat key's value.
+	Value(key string) any
+	// View returns the flat settings dict in force without copying it:
+	// shared by every reader, it must never be modified (use Get for a
+	// copy to change).
+	View() map[string]any
+}
+
+// Option configures OpenSettings.
+type Option func(*Settings)
+
+// WithLog sets the logger of file problems (an empty or unreadable config.yaml).
+func WithLog(l *slog.Logger) Option { return func(st *Settings) { st.log = l } }
+
+// recheck is how often a read looks at config.yaml for a change made by
+// hand (writes through the API take effect at once).
+const recheck = time.Second
+
+// snapshot is one decoded version of config.yaml.
+type snapshot struct {
+	flat map[string]any // the flat dict, secrets decrypted
+	vals *Values
+}
+
 // Settings is config.yaml: the flat settings dict of spec 10 §3 over a
 // YAML file that is written atomically (temp file, fsync, rename) after a
 // rotating backup. Secret values are encrypted at rest with the master key.
+// The decoded file is held behind an atomic pointer, replaced when the
+// file changes.
 type Settings struct {
 	path    string
 	keyPath string
+	log     *slog.Logger
+
+	cur     atomic.Pointer[snapshot]
+	checked atomic.Int64 // unix nanos of the last look at the file
 
 	mu      sync.Mutex
 	doc     map[string]any
 	modTime time.Time
 	size    int64
 	key     *fernet.Key
+	warned  time.Time // modTime of the last file problem logged
 
 	// beforeRename, when set (tests), runs after the temp file is written
 	// and before it replaces config.yaml; an error aborts the write.
@@ -76,18 +120,70 @@ type Settings struct {
 }
 
 // OpenSettings opens the settings file at path, with the master key kept
-// at keyPath (created on first use). A missing file reads as defaults.
-func OpenSettings(path, keyPath string) (*Settings, error) {
+// at keyPath (created on first use). A missing file reads as defaults; an
+// empty one too, with an error logged (it is usually a failed edit, and
+// the backups hold the last good version). Temp files a crash left beside
+// config.yaml are removed.
+func OpenSettings(path, keyPath string, opts ...Option) (*Settings, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("settings dir: %w", err)
 	}
-	st := &Settings{path: path, keyPath: keyPath}
+	st := &Settings{path: path, keyPath: keyPath, log: slog.Default()}
+	for _, o := range opts {
+		o(st)
+	}
+	st.removeStaleTemps()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := st.reloadLocked(); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// removeStaleTemps deletes the temp files of interrupted writes (of
+// config.yaml, its backups and snapshots, and the master key).
+func (st *Settings) removeStaleTemps() {
+	for _, pat := range []string{
+		filepath.Join(filepath.Dir(st.path), "."+filepath.Base(st.path)+"*.tmp-*"),
+		filepath.Join(filepath.Dir(st.keyPath), "."+filepath.Base(st.keyPath)+".tmp-*"),
+	} {
+		ms, _ := filepath.Glob(pat)
+		for _, m := range ms {
+			if err := os.Remove(m); err == nil {
+				st.log.Warn("removed a temp file left by an interrupted write", "file", m)
+			}
+		}
+	}
+}
+
+// load returns the snapshot in force, looking at the file for a change
+// at most once per recheck.
+func (st *Settings) load() *snapshot {
+	s := st.cur.Load()
+	now := time.Now().UnixNano()
+	if s != nil && now-st.checked.Load() < int64(recheck) {
+		return s
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.reloadLocked(); err != nil {
+		st.warnLocked("config.yaml cannot be read; the last good version stays in force", err)
+	}
+	st.checked.Store(now)
+	return st.cur.Load()
+}
+
+// warnLocked logs a file problem once per version of the file.
+func (st *Settings) warnLocked(msg string, err error) {
+	fi, serr := os.Stat(st.path)
+	if serr == nil && fi.ModTime().Equal(st.warned) {
+		return
+	}
+	if serr == nil {
+		st.warned = fi.ModTime()
+	}
+	st.log.Error(msg, "file", st.path, "err", err)
 }
 
 // Path is the file's path.
@@ -104,8 +200,11 @@ func (st *Settings) SetBeforeRename(f func(tmp string) error) {
 func (st *Settings) reloadLocked() error {
 	fi, err := os.Stat(st.path)
 	if errors.Is(err, os.ErrNotExist) {
-		st.doc = map[string]any{}
-		st.modTime, st.size = time.Time{}, 0
+		if st.doc == nil || st.size != 0 || !st.modTime.IsZero() || st.cur.Load() == nil {
+			st.doc = map[string]any{}
+			st.modTime, st.size = time.Time{}, 0
+			st.publishLocked()
+		}
 		return nil
 	}
 	if err != nil {
@@ -118,11 +217,20 @@ func (st *Settings) reloadLocked() error {
 	if err != nil {
 		return fmt.Errorf("read settings: %w", err)
 	}
+	if len(bytes.TrimSpace(raw)) == 0 && !fi.ModTime().Equal(st.warned) {
+		st.warned = fi.ModTime()
+		st.log.Error("config.yaml is empty: every setting reads as its default until it is restored "+
+			"(Settings > Config history lists the backups config.yaml.bak.*; saving keeps the last good ones)",
+			"file", st.path, "backups", len(st.backupsLocked()))
+	}
 	doc := map[string]any{}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		// Keep serving the last good document rather than failing every reader.
 		if st.doc == nil {
 			st.doc = map[string]any{}
+		}
+		if st.cur.Load() == nil {
+			st.publishLocked()
 		}
 		return fmt.Errorf("parse %s: %w", st.path, err)
 	}
@@ -131,7 +239,16 @@ func (st *Settings) reloadLocked() error {
 	}
 	st.doc = normalize(doc).(map[string]any)
 	st.modTime, st.size = fi.ModTime(), fi.Size()
+	st.publishLocked()
 	return nil
+}
+
+// publishLocked decodes the document once (secrets decrypted, typed
+// Values) and puts it in force for every reader.
+func (st *Settings) publishLocked() {
+	flat := st.flatLocked()
+	st.cur.Store(&snapshot{flat: flat, vals: decodeValues(flat)})
+	st.checked.Store(time.Now().UnixNano())
 }
 
 // normalize turns yaml's map[any]any (never produced by v3 for string keys,
@@ -217,7 +334,7 @@ func (st *Settings) encrypt(s string) (string, error) {
 	return encPrefix + string(tok), nil
 }
 
-// decryptNested decrypts ENC: values of secret-named keys at any depth (§13 F21).
+// decryptNested decrypts ENC: values at any depth (§13 F21).
 func (st *Settings) decryptNested(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
@@ -240,40 +357,6 @@ func (st *Settings) decryptNested(v any) any {
 		return st.decrypt(t)
 	}
 	return v
-}
-
-func (st *Settings) encryptNested(v any) (any, error) {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, x := range t {
-			if s, ok := x.(string); ok && nestedSecret(k) {
-				e, err := st.encrypt(s)
-				if err != nil {
-					return nil, err
-				}
-				out[k] = e
-				continue
-			}
-			e, err := st.encryptNested(x)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = e
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			e, err := st.encryptNested(x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = e
-		}
-		return out, nil
-	}
-	return v, nil
 }
 
 func defaultOf(ks keySpec) any {
@@ -317,21 +400,26 @@ func set(doc map[string]any, v any, path ...string) {
 	cur[path[len(path)-1]] = v
 }
 
-// Get returns the flat settings dict (spec 10 §3.1) with secrets decrypted,
-// for the server's own use. Never send it to a client: use Masked.
+// Get returns a copy of the flat settings dict (spec 10 §3.1) with secrets
+// decrypted, for the server's own use. Never send it to a client: use
+// Masked. Current is the cheaper typed read.
 func (st *Settings) Get() map[string]any {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	_ = st.reloadLocked()
-	return st.flatLocked()
+	return deepCopy(st.load().flat).(map[string]any)
 }
 
-// Value returns one flat key (decrypted).
-func (st *Settings) Value(key string) any { return st.Get()[key] }
+// View returns the flat settings dict in force, secrets decrypted,
+// without copying it. Shared by every reader: never modify it.
+func (st *Settings) View() map[string]any { return st.load().flat }
+
+// Current returns the typed settings in force. Read-only.
+func (st *Settings) Current() *Values { return st.load().vals }
+
+// Value returns a copy of one flat key's value (decrypted).
+func (st *Settings) Value(key string) any { return deepCopy(st.load().flat[key]) }
 
 // String returns one flat key as a string ("" when absent or not a string).
 func (st *Settings) String(key string) string {
-	v, _ := st.Get()[key].(string)
+	v, _ := st.load().flat[key].(string)
 	return v
 }
 
@@ -412,18 +500,17 @@ func toInt(v any) (int, bool) {
 }
 
 // Masked returns the flat settings with every secret replaced by "***",
-// at every depth (§13 S1). Empty secrets read as "" so a user can tell an
-// unset secret from a set one; nothing of a set one is revealed.
+// at every depth, as the schema (the secret tags of Values) marks them,
+// and the credentials of every URL masked (§13 S1). Empty secrets read as
+// "" so a user can tell an unset secret from a set one; nothing of a set
+// one is revealed.
 func (st *Settings) Masked() map[string]any {
-	flat := st.Get()
+	flat := st.load().flat
+	out := make(map[string]any, len(flat))
 	for k, v := range flat {
-		if IsSecretKey(k) {
-			flat[k] = maskValue(v)
-			continue
-		}
-		flat[k] = maskNested(v)
+		out[k] = maskAt(v, topNode(k))
 	}
-	return flat
+	return out
 }
 
 func maskValue(v any) any {
@@ -434,30 +521,6 @@ func maskValue(v any) any {
 		return ""
 	}
 	return Mask
-}
-
-func maskNested(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, x := range t {
-			if nestedSecret(k) {
-				if _, isMap := x.(map[string]any); !isMap {
-					out[k] = maskValue(x)
-					continue
-				}
-			}
-			out[k] = maskNested(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = maskNested(x)
-		}
-		return out
-	}
-	return v
 }
 
 // ValidateURLs applies the URL-scheme check of spec 10 §3.5 (ldap/ldaps
@@ -514,6 +577,9 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 	if err := st.reloadLocked(); err != nil {
 		return nil, err
 	}
+	if err := st.emptyOverBackupsLocked(); err != nil {
+		return nil, err
+	}
 	before := st.flatLocked()
 	doc := deepCopy(st.doc).(map[string]any)
 	var changes []Change
@@ -524,8 +590,9 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := partial[k]
-		ks, isWeb := webKeys[k]
-		secret := ks.secret
+		_, isWeb := webKeys[k]
+		nd := topNode(k)
+		secret := nd.isSecret()
 		if secret {
 			if s, ok := v.(string); ok && s == Mask {
 				continue
@@ -536,8 +603,11 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 			continue // unknown or read-only through the API: ignored
 		}
 		old, had := before[k]
+		// Masked values posted back (nested "***", URLs with "***" for
+		// credentials) keep the stored secrets.
+		v = restoreAt(v, old, nd)
 		if !had || !sameValue(old, v) {
-			changes = append(changes, changeOf(k, old, v, secret))
+			changes = append(changes, changeOf(k, old, v, nd))
 		}
 		if p, ok := flattenedNotify[k]; ok {
 			val := v
@@ -565,7 +635,7 @@ func (st *Settings) Update(partial map[string]any) ([]Change, error) {
 				}
 				val = e
 			} else if !secret {
-				e, err := st.encryptNested(v)
+				e, err := st.encryptAt(v, nd)
 				if err != nil {
 					return nil, err
 				}
@@ -631,11 +701,13 @@ func truthyAny(v any) bool {
 	return false
 }
 
-func changeOf(k string, old, nw any, secret bool) Change {
-	if secret {
+// changeOf is the change-log entry of key k (schema n): secrets read
+// "***" at every depth, as in Masked.
+func changeOf(k string, old, nw any, n *node) Change {
+	if n.isSecret() {
 		return Change{Key: k, Old: Mask, New: Mask}
 	}
-	return Change{Key: k, Old: render(old), New: render(nw)}
+	return Change{Key: k, Old: render(maskAt(old, n)), New: render(maskAt(nw, n))}
 }
 
 func render(v any) string {
@@ -696,7 +768,10 @@ func (st *Settings) replaceLocked(data []byte) error {
 	return st.reloadLocked()
 }
 
-// backupLocked copies config.yaml to config.yaml.bak.<unix> and keeps the newest five.
+// backupLocked copies config.yaml to config.yaml.bak.<unix> and keeps the
+// newest five, and always the newest good one (a backup that holds a YAML
+// mapping): an empty or broken config.yaml is not backed up, so saving
+// over it never rotates the last good version away.
 func (st *Settings) backupLocked() error {
 	cur, err := os.ReadFile(st.path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -704,6 +779,10 @@ func (st *Settings) backupLocked() error {
 	}
 	if err != nil {
 		return fmt.Errorf("backup settings: %w", err)
+	}
+	if !goodConfig(cur) {
+		st.log.Warn("config.yaml is empty or not a YAML mapping: not backed up", "file", st.path)
+		return nil
 	}
 	ts := time.Now().Unix()
 	var name string
@@ -718,10 +797,54 @@ func (st *Settings) backupLocked() error {
 		return fmt.Errorf("backup settings: %w", err)
 	}
 	vs := st.backupsLocked()
-	for i := keepBackups; i < len(vs); i++ {
-		_ = os.Remove(filepath.Join(filepath.Dir(st.path), vs[i].Filename))
+	dir := filepath.Dir(st.path)
+	keptGood := false
+	for i, v := range vs {
+		if i < keepBackups {
+			if !keptGood {
+				b, _ := os.ReadFile(filepath.Join(dir, v.Filename))
+				keptGood = goodConfig(b)
+			}
+			continue
+		}
+		if !keptGood {
+			if b, _ := os.ReadFile(filepath.Join(dir, v.Filename)); goodConfig(b) {
+				keptGood = true
+				continue
+			}
+		}
+		_ = os.Remove(filepath.Join(dir, v.Filename))
 	}
 	return nil
+}
+
+// emptyOverBackupsLocked refuses a save over an empty config.yaml while a
+// good backup exists: the file was almost surely emptied by accident, and
+// saving would write defaults over every other setting (and, five saves
+// later, rotate the last good backup away). Restoring a backup, or
+// deleting the empty file, lifts the refusal.
+func (st *Settings) emptyOverBackupsLocked() error {
+	cur, err := os.ReadFile(st.path)
+	if err != nil || len(bytes.TrimSpace(cur)) != 0 {
+		return nil
+	}
+	dir := filepath.Dir(st.path)
+	for _, v := range st.backupsLocked() {
+		if b, _ := os.ReadFile(filepath.Join(dir, v.Filename)); goodConfig(b) {
+			return fmt.Errorf("%w: config.yaml is empty, and %s holds the last good settings: restore it "+
+				"(Settings > Config history) or delete the empty config.yaml, then save again", ErrInvalid, v.Filename)
+		}
+	}
+	return nil
+}
+
+// goodConfig reports whether b is a non-empty YAML mapping.
+func goodConfig(b []byte) bool {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return false
+	}
+	var m map[string]any
+	return yaml.Unmarshal(b, &m) == nil && len(m) > 0
 }
 
 // backupsLocked lists config.yaml.bak.<ts> newest first.
@@ -900,6 +1023,20 @@ func writeAtomic(path string, data []byte, perm os.FileMode, hook func(string) e
 		_ = d.Close()
 	}
 	return nil
+}
+
+// RemoveStaleTemps removes the temp files WriteFileAtomic leaves beside
+// path when the process dies mid-write, and returns how many it removed.
+// Call it at start, before anything writes path.
+func RemoveStaleTemps(path string) int {
+	ms, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	n := 0
+	for _, m := range ms {
+		if os.Remove(m) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteFileAtomic is the atomic write (temp file, fsync, rename) for any

@@ -1,5 +1,10 @@
 // Package db opens NOBA's SQLite database (WAL mode, busy timeout, foreign
 // keys) and applies the numbered migrations embedded in the binary.
+//
+// Migrations live per dialect: migrations/*.sql are SQLite's (goose
+// format, numbered 00001...); migrations/postgres/ is where PostgreSQL's
+// will go, with the same numbers. Stores write SQL with "?" placeholders
+// and take upserts and time from the Dialect (dialect.go).
 package db
 
 import (
@@ -24,6 +29,8 @@ var migrations embed.FS
 type DB struct {
 	W *sql.DB
 	R *sql.DB
+	// Dialect is the SQL dialect of W and R (SQLite from Open).
+	Dialect Dialect
 }
 
 // Open opens (creating if needed) the SQLite file at path.
@@ -52,7 +59,7 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{W: w, R: r}, nil
+	return &DB{W: w, R: r, Dialect: SQLite}, nil
 }
 
 // Close closes both pools.

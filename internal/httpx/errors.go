@@ -10,20 +10,24 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/noba-go/noba/internal/errs"
 )
 
-// The error vocabulary. Rooms wrap these (with a message a user can act on)
-// and the boundary maps them to statuses through one table.
+// The error vocabulary: the domain kinds of internal/errs (the same
+// values, so that stores return errs.* without importing HTTP and
+// errors.Is matches either name). The boundary maps them to statuses
+// through one table.
 var (
-	ErrInvalid      = errors.New("invalid")
-	ErrNotFound     = errors.New("not found")
-	ErrConflict     = errors.New("conflict")
-	ErrUnauthorized = errors.New("unauthorized")
-	ErrForbidden    = errors.New("forbidden")
-	ErrRateLimited  = errors.New("rate limited")
-	ErrTooLarge     = errors.New("too large")
-	ErrUnavailable  = errors.New("unavailable")
-	ErrBadGateway   = errors.New("bad gateway")
+	ErrInvalid      = errs.ErrInvalid
+	ErrNotFound     = errs.ErrNotFound
+	ErrConflict     = errs.ErrConflict
+	ErrUnauthorized = errs.ErrUnauthorized
+	ErrForbidden    = errs.ErrForbidden
+	ErrRateLimited  = errs.ErrRateLimited
+	ErrTooLarge     = errs.ErrTooLarge
+	ErrUnavailable  = errs.ErrUnavailable
+	ErrBadGateway   = errs.ErrBadGateway
 )
 
 var statusOf = []struct {
@@ -41,24 +45,11 @@ var statusOf = []struct {
 	{ErrBadGateway, http.StatusBadGateway},
 }
 
-// Error is an error with a user-facing message and a kind from the vocabulary.
-type Error struct {
-	Kind error
-	Msg  string
-}
+// Error is an error with a user-facing message and a kind from the
+// vocabulary (errs.Error).
+type Error = errs.Error
 
-func (e *Error) Error() string { return e.Msg }
-
-// Unwrap lets errors.Is match the kind.
-func (e *Error) Unwrap() error { return e.Kind }
-
-func newErr(kind error, format string, args ...any) error {
-	msg := format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
-	}
-	return &Error{Kind: kind, Msg: msg}
-}
+func newErr(kind error, format string, args ...any) error { return errs.New(kind, format, args...) }
 
 // Invalid is a 400 with the given message.
 func Invalid(format string, args ...any) error { return newErr(ErrInvalid, format, args...) }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/noba-go/noba/internal/config"
 )
 
 // Alerter receives the state changes of monitors: the alerts room records
@@ -65,8 +67,8 @@ type Deps struct {
 	Metrics MetricWriter
 	SLA     SLASource
 	Backups BackupSource
-	// Settings gives the flat settings (statusPageServices fallback).
-	Settings func() map[string]any
+	// Settings are the settings (statusPageServices fallback).
+	Settings config.Reader
 	// ListenPort is the server's own port (self-reference guard).
 	ListenPort string
 	// Now is the clock (tests).
@@ -105,9 +107,6 @@ func New(d Deps) *Room {
 	}
 	return &Room{d: d, checker: NewChecker(d.ListenPort)}
 }
-
-// SetAlerter wires the alerts room after construction.
-func (r *Room) SetAlerter(a Alerter) { r.d.Alerts = a }
 
 // LastHealthScore returns the most recent /api/health-score result (nil
 // before the first computation); automations trigger on it.

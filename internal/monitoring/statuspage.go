@@ -169,7 +169,7 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		out.Components = append(out.Components, pc)
 	}
 	if len(out.Components) == 0 && r.d.Settings != nil {
-		legacy, _ := r.d.Settings()["statusPageServices"].(string)
+		legacy := r.d.Settings.Current().StatusPageServices
 		for _, k := range strings.Split(legacy, ",") {
 			if k = strings.TrimSpace(k); k != "" {
 				out.Components = append(out.Components, StatusPageComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap)})

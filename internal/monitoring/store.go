@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/noba-go/noba/internal/db"
-	"github.com/noba-go/noba/internal/httpx"
+	"github.com/noba-go/noba/internal/errs"
 )
 
 // Monitor is one endpoint monitor.
@@ -131,7 +131,7 @@ type StatusUpdate struct {
 	CreatedBy string `json:"created_by,omitempty"`
 }
 
-// Store is the monitoring room's persistence. Not-found is httpx.ErrNotFound.
+// Store is the monitoring room's persistence. Not-found is errs.ErrNotFound.
 type Store interface {
 	ListMonitors(ctx context.Context) ([]EndpointMonitor, error)
 	GetMonitor(ctx context.Context, id int64) (EndpointMonitor, error)
@@ -237,7 +237,7 @@ func (s *sqlStore) GetMonitor(ctx context.Context, id int64) (EndpointMonitor, e
 	// Read through the writer so a check sees the state the previous check wrote.
 	m, err := scanMonitor(s.db.W.QueryRowContext(ctx, `SELECT `+monitorCols+` FROM endpoint_monitors WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, httpx.NotFound("Monitor not found")
+		return m, errs.NotFound("Monitor not found")
 	}
 	if err != nil {
 		return m, fmt.Errorf("get monitor: %w", err)
@@ -277,14 +277,14 @@ var monitorUpdatable = []string{"name", "type", "url", "method", "expected_statu
 func (s *sqlStore) UpdateMonitor(ctx context.Context, id int64, cols map[string]any) error {
 	set, args := setClause(cols, monitorUpdatable)
 	if set == "" {
-		return httpx.NotFound("Monitor not found or no changes")
+		return errs.NotFound("Monitor not found or no changes")
 	}
 	res, err := s.db.W.ExecContext(ctx, `UPDATE endpoint_monitors SET `+set+` WHERE id = ?`, append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("update monitor: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Monitor not found or no changes")
+		return errs.NotFound("Monitor not found or no changes")
 	}
 	return nil
 }
@@ -295,7 +295,7 @@ func (s *sqlStore) DeleteMonitor(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete monitor: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Monitor not found")
+		return errs.NotFound("Monitor not found")
 	}
 	return nil
 }
@@ -312,7 +312,7 @@ func (s *sqlStore) SaveCheck(ctx context.Context, id int64, sv Saved) error {
 			return fmt.Errorf("save check: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return httpx.NotFound("Monitor not found")
+			return errs.NotFound("Monitor not found")
 		}
 		if !sv.NoHistory {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO endpoint_check_history (monitor_id, timestamp, status, response_ms,
@@ -324,10 +324,10 @@ func (s *sqlStore) SaveCheck(ctx context.Context, id int64, sv Saved) error {
 				if r.Status == StatusUp {
 					upMS = r.ResponseMS
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO endpoint_daily (monitor_id, day, up, total, up_ms) VALUES (?, ?, ?, 1, ?)
-					ON CONFLICT (monitor_id, day) DO UPDATE SET up = endpoint_daily.up + excluded.up, total = endpoint_daily.total + 1,
-					up_ms = endpoint_daily.up_ms + excluded.up_ms`,
-					id, sv.Day, b2i(r.Status == StatusUp), upMS); err != nil {
+				q := `INSERT INTO endpoint_daily (monitor_id, day, up, total, up_ms) VALUES (?, ?, ?, 1, ?)` +
+					s.db.SQL().Upsert([]string{"monitor_id", "day"}, "up = endpoint_daily.up + excluded.up",
+						"total = endpoint_daily.total + 1", "up_ms = endpoint_daily.up_ms + excluded.up_ms")
+				if _, err := tx.ExecContext(ctx, s.db.SQL().Rebind(q), id, sv.Day, b2i(r.Status == StatusUp), upMS); err != nil {
 					return fmt.Errorf("save check day: %w", err)
 				}
 			}
@@ -508,14 +508,14 @@ var componentUpdatable = []string{"name", "group_name", "service_key", "monitor_
 func (s *sqlStore) UpdateComponent(ctx context.Context, id int64, cols map[string]any) error {
 	set, args := setClause(cols, componentUpdatable)
 	if set == "" {
-		return httpx.NotFound("Component not found or no changes")
+		return errs.NotFound("Component not found or no changes")
 	}
 	res, err := s.db.W.ExecContext(ctx, `UPDATE status_components SET `+set+` WHERE id = ?`, append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("update component: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Component not found or no changes")
+		return errs.NotFound("Component not found or no changes")
 	}
 	return nil
 }
@@ -526,7 +526,7 @@ func (s *sqlStore) DeleteComponent(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete component: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return httpx.NotFound("Component not found")
+		return errs.NotFound("Component not found")
 	}
 	return nil
 }
@@ -563,7 +563,7 @@ func (s *sqlStore) AddUpdate(ctx context.Context, incidentID int64, u StatusUpda
 			return fmt.Errorf("add update: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return httpx.NotFound("Incident not found or failed to add update")
+			return errs.NotFound("Incident not found or failed to add update")
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO status_updates (incident_id, message, status, created_at, created_by)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, incidentID, u.Message, u.Status, u.CreatedAt, u.CreatedBy).Scan(&id); err != nil {
@@ -582,7 +582,7 @@ func (s *sqlStore) ResolveIncident(ctx context.Context, id, now int64, by string
 		var resolved sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT resolved_at FROM status_incidents WHERE id = ?`, id).Scan(&resolved)
 		if errors.Is(err, sql.ErrNoRows) {
-			return httpx.NotFound("Incident not found")
+			return errs.NotFound("Incident not found")
 		}
 		if err != nil {
 			return fmt.Errorf("resolve incident: %w", err)

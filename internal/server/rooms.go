@@ -65,57 +65,48 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 		Log: s.Log.With("room", "admin"), AuditDays: s.Cfg.AuditDays, Now: s.Opts.Now})
 	s.mount(rs.admin)
 
-	// Later rooms are wired below, one block each.
+	// The core rooms are built in dependency order, each from rooms built
+	// before it: no room is connected after its construction.
 
 	// integrations: the integration blocks (pihole, plex, truenas, ...) of
 	// the stats payload, asked once per stats collection.
 	rs.integrations = integrations.New(integrations.Deps{Settings: s.Settings, Log: s.Log.With("room", "integrations")})
 
-	// stats (router 1: live metrics, SSE, history, Prometheus; ops system
-	// views). Agents are wired lazily (built below); Alerts/Plugins/
-	// Integrations are nil-safe seams for their rooms.
+	// alerts (router 1 alert rules/SLA/history/notifications, router 3
+	// notification test, router 8 maintenance windows). Evaluates every
+	// snapshot the stats room publishes on the bus. Heal is a nil-safe seam
+	// for the healing room; other rooms reach alerts through rs.alerts
+	// (Active, RaiseExternal, ResolveExternal, InMaintenance, AddNotification).
+	rs.alerts = alerts.New(alerts.Deps{Store: alerts.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus, Audit: rs.audit,
+		Log: s.Log.With("room", "alerts"), Now: s.Opts.Now})
+
+	// The metric history (samples, rollups, series) comes before the rooms
+	// that write into it (agents) and read it (stats, agents).
 	statsStore, err := stats.NewStore(ctx, s.DB)
 	if err != nil {
 		return nil, err
 	}
-	rs.stats = stats.New(stats.Deps{Store: statsStore, Bus: s.Bus, Settings: s.Settings, Source: s.Opts.StatsSource,
-		Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now, Log: s.Log.With("room", "stats"),
-		Integrations: rs.integrations,
-		Alerts: stats.LazyAlerts(func() stats.AlertSource {
-			if rs.alerts == nil {
-				return nil
-			}
-			return rs.alerts
-		}),
-		Agents: stats.LazyAgents(func() stats.AgentSource {
-			if rs.agents == nil {
-				return nil
-			}
-			return rs.agents
-		})})
-	s.mount(rs.stats)
+	history := stats.NewHistory(stats.HistoryDeps{Store: statsStore, Days: s.Cfg.HistoryDays, Now: s.Opts.Now,
+		Log: s.Log.With("room", "stats")})
 
-	// agents (router 4). History/Series come from the stats room, SLA
+	// agents (router 4). History/Series come from the metric history, SLA
 	// incidents from the alerts room; other rooms reach agents through
 	// rs.agents (Send, Run, Online, Capabilities, OnResult, AgentMetrics).
 	rs.agents, err = agents.New(ctx, agents.Deps{Store: agents.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus,
 		Audit: rs.audit, Log: s.Log.With("room", "agents"), DataDir: s.Cfg.DataDir, CORSOrigins: s.Cfg.CORSOrigins,
-		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: rs.stats,
+		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: history,
 		DeployRoot: s.Opts.AgentDeployRoot, DeployAllowLoopback: s.Opts.AgentDeployLoopback, TrustLevel: s.Opts.AgentHealTrust,
 		SSHKeyFiles: []string{filepath.Join(s.Cfg.DataDir, "id_ed25519"), filepath.Join(s.Cfg.DataDir, "id_rsa")},
 		Series: func(ctx context.Context, host, metric string, hours int, step int64) ([][2]float64, error) {
-			pts, err := rs.stats.Series(ctx, stats.Selector{Host: host, Metric: metric}, float64(hours), step)
+			pts, err := history.Series(ctx, stats.Selector{Host: host, Metric: metric}, float64(hours), step)
 			out := make([][2]float64, 0, len(pts))
 			for _, p := range pts {
 				out = append(out, [2]float64{float64(p.Time), p.Value})
 			}
 			return out, err
 		},
-		// SLA summary downtime: alert episodes (alerts is built below).
+		// SLA summary downtime: alert episodes.
 		Incidents: agents.IncidentsFunc(func(ctx context.Context, since int64, limit int) ([]agents.Incident, error) {
-			if rs.alerts == nil {
-				return nil, nil
-			}
 			eps, err := rs.alerts.EpisodesSince(ctx, since, limit)
 			out := make([]agents.Incident, 0, len(eps))
 			for _, e := range eps {
@@ -130,39 +121,23 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mount(rs.agents)
 
-	// monitoring (router 6). Stats, Alerts, Agents, Metrics, SLA and Backups
-	// are nil-safe seams, wired here as those rooms arrive.
+	// stats (router 1: live metrics, SSE, history, Prometheus; ops system
+	// views). Plugins is a nil-safe seam for its room.
+	rs.stats = stats.New(stats.Deps{Store: statsStore, History: history, Bus: s.Bus, Settings: s.Settings,
+		Source: s.Opts.StatsSource, Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now,
+		Log: s.Log.With("room", "stats"), Integrations: rs.integrations, Alerts: rs.alerts, Agents: rs.agents})
+
+	// monitoring (router 6). Backups is a nil-safe seam for its room.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
 	rs.monitoring = monitoring.New(monitoring.Deps{Store: monitoring.NewStore(s.DB), Log: s.Log.With("room", "monitoring"),
-		Audit: rs.audit, Settings: s.Settings.Get, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats,
-		Agents: monitoring.AgentRunner(rs.agents.Run, rs.agents.Online),
-		// Health score "uptime": SLA of the rules among the newest alert-history rows (alerts is built below).
-		SLA: monitoring.SLAFunc(func(ctx context.Context, rows, hours int) (map[string]float64, error) {
-			if rs.alerts == nil {
-				return nil, nil
-			}
-			hist, err := alerts.NewStore(s.DB).History(ctx, alerts.HistoryQuery{Limit: rows})
-			out := map[string]float64{}
-			for _, h := range hist {
-				if _, seen := out[h.RuleID]; !seen && err == nil {
-					out[h.RuleID], err = rs.alerts.SLA(ctx, h.RuleID, hours)
-				}
-			}
-			return out, err
-		})})
-	s.mount(rs.monitoring)
+		Audit: rs.audit, Settings: s.Settings, ListenPort: listenPort, Now: s.Opts.Now, Stats: rs.stats, Metrics: rs.stats,
+		Agents: monitoring.AgentRunner(rs.agents.Run, rs.agents.Online), Alerts: rs.alerts, SLA: rs.alerts})
 
-	// alerts (router 1 alert rules/SLA/history/notifications, router 3
-	// notification test, router 8 maintenance windows). Evaluates every
-	// snapshot the stats room publishes on the bus. Heal is a nil-safe seam
-	// for the healing room; other rooms reach alerts through rs.alerts
-	// (Active, RaiseExternal, ResolveExternal, InMaintenance, AddNotification).
-	rs.alerts = alerts.New(alerts.Deps{Store: alerts.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus, Audit: rs.audit,
-		Log: s.Log.With("room", "alerts"), Now: s.Opts.Now})
-	s.mount(rs.alerts)
-	rs.monitoring.SetAlerter(rs.alerts)
+	// Mounted in the order the routes were always registered.
+	for _, room := range []Room{rs.stats, rs.agents, rs.monitoring, rs.alerts} {
+		s.mount(room)
+	}
 
 	// The later groups, in dependency order (healing last: it uses the
 	// approvals of automations and the agents).

@@ -94,13 +94,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(), Jobs: jobs.NewRunner(log), Started: time.Now()}
+	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(events.WithLog(log.With("part", "events"))), Jobs: jobs.NewRunner(log), Started: time.Now()}
 	s.closers = append(s.closers, d.Close)
 	if err := db.Migrate(ctx, d); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.Settings, err = config.OpenSettings(cfg.ConfigPath, filepath.Join(cfg.DataDir, ".master.key"))
+	s.Settings, err = config.OpenSettings(cfg.ConfigPath, filepath.Join(cfg.DataDir, ".master.key"),
+		config.WithLog(log.With("part", "settings")))
+	// Temp files of an interrupted write of the SSH authorized_keys (the
+	// settings' own are removed by OpenSettings).
+	if n := config.RemoveStaleTemps(cfg.AuthorizedKeys); n > 0 {
+		log.Warn("removed temp files left by an interrupted write", "file", cfg.AuthorizedKeys, "count", n)
+	}
 	if err != nil {
 		log.Error("settings file unreadable; serving defaults until it is fixed or restored", "err", err)
 		if s.Settings == nil {

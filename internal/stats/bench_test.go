@@ -137,9 +137,9 @@ func BenchmarkIngestCycle(b *testing.B) {
 func BenchmarkIngestViaWriteSamples(b *testing.B) {
 	h := newHarness(b, fixedSource(map[string]any{}), nil)
 	ctx := context.Background()
-	h.room.qmu.Lock()
-	h.room.flushing = true // as when the flusher job runs
-	h.room.qmu.Unlock()
+	h.room.hist.qmu.Lock()
+	h.room.hist.flushing = true // as when the flusher job runs
+	h.room.hist.qmu.Unlock()
 	metrics := map[string]float64{}
 	for m := 0; m < 20; m++ {
 		metrics[fmt.Sprintf("metric_%02d", m)] = float64(m)
@@ -216,3 +216,38 @@ func BenchmarkRollupMinute(b *testing.B) { rollupBench(b, false) }
 // BenchmarkRollupMinuteSQL is the same minute re-read from raw rows (the
 // catch-up path after a restart).
 func BenchmarkRollupMinuteSQL(b *testing.B) { rollupBench(b, true) }
+
+// agentFleet is an AgentSource of n online agents (what the agents room
+// hands the stats room each collection).
+type agentFleet struct{ n int }
+
+func (f agentFleet) AgentMetrics() map[string]map[string]float64 {
+	out := make(map[string]map[string]float64, f.n)
+	for i := range f.n {
+		out[fmt.Sprintf("host%04d", i)] = map[string]float64{"cpu_percent": 12.5, "mem_percent": 40, "disk_percent": 71, "load_1m": 0.4}
+	}
+	return out
+}
+
+func (f agentFleet) AgentList() []map[string]any {
+	out := make([]map[string]any, 0, f.n)
+	for i := range f.n {
+		out = append(out, map[string]any{"hostname": fmt.Sprintf("host%04d", i), "cpu_percent": 12.5, "mem_percent": 40.0,
+			"online": true, "last_seen_s": 3, "platform": "linux", "uptime_s": 86400, "arch": "x86_64", "agent_version": "2.0.0",
+			"disks":         []any{map[string]any{"mount": "/", "percent": 71.0}},
+			"top_processes": []any{map[string]any{"name": "nginx", "cpu": 1.5}}})
+	}
+	return out
+}
+
+// BenchmarkCollect1000Agents is one collection with 1,000 agents online.
+func BenchmarkCollect1000Agents(b *testing.B) {
+	h := newHarness(b, fixedSource(richSnapshot()), func(d *Deps) { d.Agents = agentFleet{n: 1000} })
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := h.room.Collect(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

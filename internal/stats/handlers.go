@@ -175,13 +175,13 @@ func (r *Room) trend(ctx context.Context, in *trendIn) (*anyOut, error) {
 	from := now - int64(h)*3600
 	// 300 s buckets; the finest tier that still holds the whole range
 	tier := TierRaw
-	if int64(h)*3600 > r.keep(TierRaw) {
+	if int64(h)*3600 > r.hist.keep(TierRaw) {
 		tier = Tier1m
 	}
-	if int64(h)*3600 > r.keep(Tier1m) {
+	if int64(h)*3600 > r.hist.keep(Tier1m) {
 		tier = Tier1h
 	}
-	pts, err := r.seriesAt(ctx, sel, from, now+1, tier, 300)
+	pts, err := r.hist.seriesAt(ctx, sel, from, now+1, tier, 300)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +504,7 @@ func (r *Room) diskPrediction(ctx context.Context, _ *struct{}) (*anyOut, error)
 	bestMount := ""
 	perMount := map[string]any{}
 	for _, m := range names {
-		pts, err := r.seriesAt(ctx, Selector{Metric: "disk_percent", Label: m}, from, now+1, tier, 300)
+		pts, err := r.hist.seriesAt(ctx, Selector{Metric: "disk_percent", Label: m}, from, now+1, tier, 300)
 		if err != nil {
 			return nil, err
 		}

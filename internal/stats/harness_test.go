@@ -17,6 +17,7 @@ import (
 
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/collect"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/httpx"
@@ -61,9 +62,7 @@ type harness struct {
 	bus   *events.Bus
 }
 
-type staticSettings map[string]any
-
-func (s staticSettings) Get() map[string]any { return s }
+func staticSettings(flat map[string]any) config.Reader { return config.Static(flat) }
 
 func newHarness(tb testing.TB, src collect.Source, mod func(*Deps)) *harness {
 	tb.Helper()
@@ -83,7 +82,7 @@ func newHarness(tb testing.TB, src collect.Source, mod func(*Deps)) *harness {
 	c := &clock{t: time.Unix(1_750_000_000, 0)}
 	bus := events.New()
 	deps := Deps{Store: st, Bus: bus, Source: src, Now: c.Now, Interval: 5 * time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Settings: staticSettings{}}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Settings: staticSettings(nil)}
 	if mod != nil {
 		mod(&deps)
 	}

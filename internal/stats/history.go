@@ -37,24 +37,24 @@ type Selector struct {
 
 // resolve maps a selector to series ids, understanding the legacy agent
 // names agent_<host>_cpu|mem|disk of the original server.
-func (r *Room) resolve(sel Selector) []int64 {
-	ids := r.d.Store.SeriesIDs(sel.Host, sel.Metric, sel.Label)
+func (r *History) resolve(sel Selector) []int64 {
+	ids := r.store.SeriesIDs(sel.Host, sel.Metric, sel.Label)
 	if len(ids) > 0 {
 		return ids
 	}
 	if sel.Host != "" {
 		if short, ok := metricAliases[sel.Metric]; ok {
-			return r.d.Store.SeriesIDs(sel.Host, short, sel.Label)
+			return r.store.SeriesIDs(sel.Host, short, sel.Label)
 		}
 		return nil
 	}
 	if rest, ok := strings.CutPrefix(sel.Metric, "agent_"); ok {
 		for _, suf := range []string{"cpu", "mem", "disk"} {
 			if h, ok := strings.CutSuffix(rest, "_"+suf); ok && h != "" {
-				if ids := r.d.Store.SeriesIDs(h, suf, sel.Label); len(ids) > 0 {
+				if ids := r.store.SeriesIDs(h, suf, sel.Label); len(ids) > 0 {
 					return ids
 				}
-				return r.d.Store.SeriesIDs(h, suf+"_percent", sel.Label)
+				return r.store.SeriesIDs(h, suf+"_percent", sel.Label)
 			}
 		}
 	}
@@ -77,12 +77,12 @@ func tierFor(rangeHours float64) Tier {
 // rangeHours in slots of resolution seconds. Long ranges read the rollup
 // tier; the part not rolled up yet is read from the finer tiers, so the
 // newest buckets are never missing.
-func (r *Room) Series(ctx context.Context, sel Selector, rangeHours float64, resolution int64) ([]Point, error) {
+func (r *History) Series(ctx context.Context, sel Selector, rangeHours float64, resolution int64) ([]Point, error) {
 	now := r.now().Unix()
 	return r.seriesAt(ctx, sel, now-int64(rangeHours*3600), now+1, tierFor(rangeHours), resolution)
 }
 
-func (r *Room) seriesAt(ctx context.Context, sel Selector, from, to int64, tier Tier, res int64) ([]Point, error) {
+func (r *History) seriesAt(ctx context.Context, sel Selector, from, to int64, tier Tier, res int64) ([]Point, error) {
 	ids := r.resolve(sel)
 	if len(ids) == 0 || from >= to {
 		return []Point{}, nil
@@ -93,7 +93,7 @@ func (r *Room) seriesAt(ctx context.Context, sel Selector, from, to int64, tier 
 	// Boundaries: tier t covers [from, upto(t)); finer tiers cover the rest.
 	bounds := map[Tier]int64{}
 	for t := Tier1m; t <= tier; t++ {
-		u, err := r.d.Store.RollupState(ctx, t)
+		u, err := r.store.RollupState(ctx, t)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func (r *Room) seriesAt(ctx context.Context, sel Selector, from, to int64, tier 
 		if end <= start {
 			continue
 		}
-		got, err := r.d.Store.Buckets(ctx, t, ids, start, end, res)
+		got, err := r.store.Buckets(ctx, t, ids, start, end, res)
 		if err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ func ParseMetricKey(k string) (name, label string) {
 // series with that label (a mount, an interface...). Samples are batched:
 // the flusher job writes every pending sample in one transaction per
 // second; without it running the call writes synchronously.
-func (r *Room) WriteSamples(ctx context.Context, host string, ts int64, metrics map[string]float64) error {
+func (r *History) WriteSamples(ctx context.Context, host string, ts int64, metrics map[string]float64) error {
 	if len(host) > 253 {
 		return fmt.Errorf("write samples: host name too long")
 	}
@@ -60,7 +60,7 @@ func (r *Room) WriteSamples(ctx context.Context, host string, ts int64, metrics 
 }
 
 // Flush writes every pending sample in one transaction.
-func (r *Room) Flush(ctx context.Context) error {
+func (r *History) Flush(ctx context.Context) error {
 	r.qmu.Lock()
 	batch := r.queue
 	r.queue = nil
@@ -68,7 +68,7 @@ func (r *Room) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := r.d.Store.WriteBatch(ctx, batch); err != nil {
+	if err := r.store.WriteBatch(ctx, batch); err != nil {
 		r.qmu.Lock()
 		if len(r.queue)+len(batch) <= maxQueue {
 			r.queue = append(batch, r.queue...)
@@ -80,7 +80,7 @@ func (r *Room) Flush(ctx context.Context) error {
 }
 
 // flusher writes queued samples every second and once more at shutdown.
-type flusher struct{ r *Room }
+type flusher struct{ r *History }
 
 // Name implements jobs.Job.
 func (flusher) Name() string { return "stats.flush" }
@@ -121,8 +121,8 @@ const (
 	minuteKeep = 7 * 24 * time.Hour
 )
 
-func (r *Room) keep(t Tier) int64 {
-	days := time.Duration(r.d.HistoryDays) * 24 * time.Hour
+func (r *History) keep(t Tier) int64 {
+	days := time.Duration(r.days) * 24 * time.Hour
 	switch t {
 	case TierRaw:
 		return int64(min(rawKeep, days).Seconds())
@@ -140,7 +140,7 @@ const rollupGrace = 5
 // least rollupGrace seconds ago, and the 1-hour tier up to the 1-minute
 // tier's progress. Each run reads only the buckets it adds; after downtime
 // it catches up from what retention kept.
-func (r *Room) Rollup(ctx context.Context) error {
+func (r *History) Rollup(ctx context.Context) error {
 	now := r.now().Unix()
 	limit := (now - rollupGrace) / 60 * 60
 	for _, t := range []Tier{Tier1m, Tier1h} {
@@ -149,7 +149,7 @@ func (r *Room) Rollup(ctx context.Context) error {
 			size = 3600
 		}
 		to := limit / size * size
-		upto, err := r.d.Store.RollupState(ctx, t)
+		upto, err := r.store.RollupState(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (r *Room) Rollup(ctx context.Context) error {
 			from = floor
 		}
 		if to > upto || upto == 0 {
-			if err := r.d.Store.Rollup(ctx, t, from, to); err != nil {
+			if err := r.store.Rollup(ctx, t, from, to); err != nil {
 				return err
 			}
 		}
@@ -168,10 +168,10 @@ func (r *Room) Rollup(ctx context.Context) error {
 }
 
 // Prune enforces retention on every tier.
-func (r *Room) Prune(ctx context.Context) error {
+func (r *History) Prune(ctx context.Context) error {
 	now := r.now().Unix()
 	for _, t := range []Tier{TierRaw, Tier1m, Tier1h} {
-		n, err := r.d.Store.Prune(ctx, t, now-r.keep(t))
+		n, err := r.store.Prune(ctx, t, now-r.keep(t))
 		if err != nil {
 			return err
 		}
@@ -193,12 +193,12 @@ func (r *Room) Jobs() []jobs.Job {
 	prune := jobs.Every("stats.retention", time.Hour, r.Prune)
 	prune.Immediate = true
 	prune.Timeout = 10 * time.Minute
-	return []jobs.Job{collectJob, flusher{r}, rollup, prune}
+	return []jobs.Job{collectJob, flusher{r.hist}, rollup, prune}
 }
 
 // WriteMetric stores one sample of this server's series metric with the
 // label tags, now (the monitoring room's endpoint timings).
-func (r *Room) WriteMetric(ctx context.Context, metric string, value float64, tags string) error {
+func (r *History) WriteMetric(ctx context.Context, metric string, value float64, tags string) error {
 	if metric == "" || math.IsNaN(value) || math.IsInf(value, 0) {
 		return nil
 	}

@@ -66,6 +66,15 @@ func (e *promExporter) Collect(ch chan<- prometheus.Metric) {
 			ch <- m
 		}
 	}
+	if bus := e.r.d.Bus; bus != nil {
+		d := prometheus.NewDesc("noba_events_dropped_total", "Events the bus dropped because a subscriber was too slow.",
+			[]string{"topic"}, nil)
+		for _, td := range bus.DroppedByTopic() {
+			if m, err := prometheus.NewConstMetric(d, prometheus.CounterValue, float64(td.Dropped), td.Topic); err == nil {
+				ch <- m
+			}
+		}
+	}
 	host := []string{"host"}
 	localHost := ""
 	if snap != nil {

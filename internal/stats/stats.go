@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,13 +13,12 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/collect"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/events"
 )
 
 // Settings is the read side of config.yaml the room needs.
-type Settings interface {
-	Get() map[string]any
-}
+type Settings = config.Reader
 
 // AlertSource gives the active alerts for the payload's "alerts" array.
 type AlertSource interface {
@@ -59,7 +57,10 @@ type ProcessLister interface {
 
 // Deps are the room's dependencies. Every interface may be nil.
 type Deps struct {
-	Store    Store
+	Store Store
+	// History is the metric history over Store; nil builds one (the
+	// server builds it first and hands it to the agents room too).
+	History  *History
 	Bus      *events.Bus
 	Settings Settings
 	// Source replaces the host collector (tests, fixtures).
@@ -85,15 +86,12 @@ type Room struct {
 	host     *collect.Host // the default source, nil when Deps.Source is set
 	interval time.Duration
 	now      func() time.Time
+	hist     *History
 
 	cmu sync.Mutex // serialises collections
 
 	fmu sync.RWMutex
 	cur *frame
-
-	qmu      sync.Mutex
-	queue    []Sample
-	flushing bool // the flusher job runs
 
 	hmu      sync.Mutex
 	procHist []map[string]any
@@ -106,8 +104,9 @@ type Room struct {
 // frame is one published snapshot, encoded once for every client. next
 // is closed when a newer frame replaces it.
 type frame struct {
-	snap map[string]any
-	data []byte // JSON object of snap
+	snap  map[string]any
+	typed *events.Snapshot
+	data  []byte // JSON object of snap
 	// event is the SSE message of data with pulse 0.0 (what every client
 	// sends right after a collection), encoded once for all of them.
 	event []byte
@@ -131,6 +130,10 @@ func New(d Deps) *Room {
 	}
 	r := &Room{d: d, log: d.Log, interval: d.Interval, now: d.Now, cur: &frame{next: make(chan struct{})},
 		keepAlive: 15 * time.Second}
+	r.hist = d.History
+	if r.hist == nil {
+		r.hist = NewHistory(HistoryDeps{Store: d.Store, Days: d.HistoryDays, Now: d.Now, Log: d.Log})
+	}
 	r.source = d.Source
 	if r.source == nil {
 		r.host = collect.NewHost(collect.HostOptions{Log: d.Log})
@@ -144,6 +147,12 @@ func New(d Deps) *Room {
 // not modify it.
 func (r *Room) Latest() map[string]any {
 	return r.current().snap
+}
+
+// Snapshot returns the latest collection typed (nil before the first).
+// Read-only.
+func (r *Room) Snapshot() *events.Snapshot {
+	return r.current().typed
 }
 
 func (r *Room) current() *frame {
@@ -172,11 +181,11 @@ func csv(v any) []string {
 	return out
 }
 
-func (r *Room) settings() map[string]any {
+func (r *Room) settings() *config.Values {
 	if r.d.Settings == nil {
-		return map[string]any{}
+		return &config.Values{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.Current()
 }
 
 // Collect runs one collection now: it refreshes the latest snapshot,
@@ -191,10 +200,8 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	st := r.settings()
 	if r.host != nil {
 		// Targets come from the settings only (spec 10 §13 S9/F6).
-		wan, _ := st["wanTestIp"].(string)
-		lan, _ := st["lanTestIp"].(string)
-		r.host.SetTargets(collect.Targets{Services: csv(st["monitoredServices"]), RadarHosts: csv(st["radarIps"]),
-			WANTestIP: strings.TrimSpace(wan), LANTestIP: strings.TrimSpace(lan)})
+		r.host.SetTargets(collect.Targets{Services: st.MonitoredServices, RadarHosts: st.RadarIps,
+			WANTestIP: strings.TrimSpace(st.WanTestIP), LANTestIP: strings.TrimSpace(st.LanTestIP)})
 	}
 	// The integrations fan-out (up to its 4.5 s wait) runs beside the host
 	// collection rather than after it (spec 10 §4.1).
@@ -250,7 +257,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
-	f := &frame{snap: snap, data: data, at: now, next: make(chan struct{})}
+	f := &frame{snap: snap, typed: Typed(snap), data: data, at: now, next: make(chan struct{})}
 	f.event = sseMessage(r.enriched(f, data, 0))
 	r.fmu.Lock()
 	old := r.cur
@@ -259,6 +266,7 @@ func (r *Room) collectLocked(ctx context.Context) error {
 	close(old.next)
 	if r.d.Bus != nil {
 		r.d.Bus.Publish(events.TopicStats, snap)
+		events.Publish(r.d.Bus, events.Snapshots, f.typed)
 	}
 	r.recordProcesses(snap, now)
 	if err := r.d.Store.WriteBatch(ctx, SnapshotSamples(snap, now.Unix())); err != nil {
@@ -299,8 +307,42 @@ var integrationDefaults = func() map[string]any {
 	return m
 }()
 
-// secretKey matches payload keys that could only carry a credential.
-var secretKey = regexp.MustCompile(`(?i)(token|passw|secret|apikey|api_key|credential)`)
+// credentialWords are the (lower-case) parts of payload keys that could
+// only carry a credential.
+var credentialWords = []string{"token", "passw", "secret", "apikey", "api_key", "credential"}
+
+// secretKey reports whether a payload key names a credential (ASCII
+// case-insensitive; a regexp here cost most of a collection with 1,000
+// agents).
+func secretKey(k string) bool {
+	for _, w := range credentialWords {
+		if containsFold(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w,
+// ignoring the case of s.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
 
 // scrub removes credential-named keys anywhere in the payload, so no
 // source (integration blocks, plugins) can leak one to a viewer.
@@ -308,7 +350,7 @@ func scrub(v any) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			if secretKey.MatchString(k) {
+			if secretKey(k) {
 				delete(t, k)
 				continue
 			}
@@ -354,11 +396,7 @@ func str(v any) string {
 // else the built-in threshold alerts of spec 10 §5.5.
 func (r *Room) alerts(snap map[string]any) []map[string]any {
 	var out []map[string]any
-	src := r.d.Alerts
-	if la, ok := src.(LazyAlerts); ok {
-		src = la()
-	}
-	if src != nil {
+	if src := r.d.Alerts; src != nil {
 		out = src.Active()
 	} else {
 		out = BuiltinAlerts(snap)
@@ -417,6 +455,39 @@ func BuiltinAlerts(snap map[string]any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// Typed reads the headline metrics of a snapshot payload into the typed
+// snapshot of the bus (events.Snapshots).
+func Typed(snap map[string]any) *events.Snapshot {
+	f := func(keys ...string) float64 {
+		for _, k := range keys {
+			if v, ok := num(snap[k]); ok {
+				return v
+			}
+		}
+		return math.NaN()
+	}
+	t := &events.Snapshot{CPUPercent: f("cpuPercent"), MemPercent: f("mem_percent", "memPercent"), CPUTemp: f("cpuTemp"),
+		GPUTemp: f("gpuTemp"), Payload: snap}
+	if ts, ok := num(snap["timestamp"]); ok {
+		t.Timestamp = int64(ts)
+	}
+	for _, d := range list(snap["disks"]) {
+		if p, ok := num(d["percent"]); ok {
+			t.Disks = append(t.Disks, events.Disk{Mount: str(d["mount"]), Percent: p})
+		}
+	}
+	for _, sv := range list(snap["services"]) {
+		t.Services = append(t.Services, events.Service{Name: str(sv["name"]), Status: str(sv["status"])})
+	}
+	switch a := snap["agents"].(type) {
+	case []map[string]any:
+		t.Agents = len(a)
+	case []any:
+		t.Agents = len(a)
+	}
+	return t
 }
 
 // HistoryMetrics is the whitelist of /api/history/* (spec 10 §4.3).
@@ -606,39 +677,6 @@ func sortedKeys(m map[string]any) []string {
 	return ks
 }
 
-// LazyAgents defers to the AgentSource returned at call time, so that a
-// room built after this one can be wired in (nil = no agents).
-type LazyAgents func() AgentSource
-
-// AgentMetrics implements AgentSource.
-func (l LazyAgents) AgentMetrics() map[string]map[string]float64 {
-	if a := l(); a != nil {
-		return a.AgentMetrics()
-	}
-	return nil
-}
-
-// AgentList implements AgentLister when the underlying source does (nil
-// otherwise, which keeps the payload's empty list).
-func (l LazyAgents) AgentList() []map[string]any {
-	if al, ok := l().(AgentLister); ok {
-		return al.AgentList()
-	}
-	return nil
-}
-
-// LazyAlerts defers to the AlertSource returned at call time (nil = the
-// built-in alerts).
-type LazyAlerts func() AlertSource
-
 // metricAliases are the short names the agents room writes for the
 // metrics this server calls *_percent.
 var metricAliases = map[string]string{"cpu_percent": "cpu", "mem_percent": "mem", "disk_percent": "disk"}
-
-// Active implements AlertSource.
-func (l LazyAlerts) Active() []map[string]any {
-	if a := l(); a != nil {
-		return a.Active()
-	}
-	return nil
-}

@@ -184,9 +184,9 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 				continue
 			}
 			var id int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO metric_series (host, metric, label) VALUES (?, ?, ?)
-				ON CONFLICT (host, metric, label) DO UPDATE SET metric = excluded.metric RETURNING id`,
-				k.Host, k.Metric, k.Label).Scan(&id)
+			q := `INSERT INTO metric_series (host, metric, label) VALUES (?, ?, ?)` +
+				s.db.SQL().Upsert([]string{"host", "metric", "label"}, "metric = excluded.metric") + ` RETURNING id`
+			err := tx.QueryRowContext(ctx, s.db.SQL().Rebind(q), k.Host, k.Metric, k.Label).Scan(&id)
 			if err != nil {
 				return fmt.Errorf("create series %s: %w", k.Metric, err)
 			}
@@ -201,7 +201,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 			if n == insertChunk && full != nil {
 				stmt = full
 			} else {
-				stmt, err = tx.PrepareContext(ctx, insertSQL(n))
+				stmt, err = tx.PrepareContext(ctx, insertSQL(s.db.SQL(), n))
 				if err != nil {
 					return fmt.Errorf("prepare samples: %w", err)
 				}
@@ -240,7 +240,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 	return nil
 }
 
-func insertSQL(n int) string {
+func insertSQL(d db.Dialect, n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO metric_samples (series_id, ts, value) VALUES ")
 	for i := 0; i < n; i++ {
@@ -249,8 +249,8 @@ func insertSQL(n int) string {
 		}
 		b.WriteString("(?,?,?)")
 	}
-	b.WriteString(" ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value")
-	return b.String()
+	b.WriteString(d.Upsert([]string{"series_id", "ts"}, "value = excluded.value"))
+	return d.Rebind(b.String())
 }
 
 func idList(ids []int64) string {
@@ -386,16 +386,18 @@ func (s *sqlStore) rollupSQL(ctx context.Context, tier Tier, from, to int64) err
 	q := fmt.Sprintf(`INSERT INTO %s (series_id, ts, value)
 		SELECT m.series_id, (m.ts / %d) * %d, AVG(m.value) FROM metric_series s CROSS JOIN %s m
 		WHERE m.series_id = s.id AND m.ts >= ? AND m.ts < ?
-		GROUP BY m.series_id, (m.ts / %d) * %d
-		ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value`, tierTable[tier], size, size, src, size, size)
+		GROUP BY m.series_id, (m.ts / %d) * %d`, tierTable[tier], size, size, src, size, size) +
+		s.db.SQL().Upsert([]string{"series_id", "ts"}, "value = excluded.value")
+	q = s.db.SQL().Rebind(q)
+	state := s.db.SQL().Rebind(`INSERT INTO metric_rollup_state (tier, upto) VALUES (?, ?)` +
+		s.db.SQL().Upsert([]string{"tier"}, "upto = excluded.upto"))
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if from < to {
 			if _, err := tx.ExecContext(ctx, q, from, to); err != nil {
 				return fmt.Errorf("rollup %s: %w", tierName(tier), err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_rollup_state (tier, upto) VALUES (?, ?)
-			ON CONFLICT (tier) DO UPDATE SET upto = excluded.upto`, tierName(tier), to); err != nil {
+		if _, err := tx.ExecContext(ctx, state, tierName(tier), to); err != nil {
 			return fmt.Errorf("rollup %s state: %w", tierName(tier), err)
 		}
 		return nil
@@ -462,13 +464,13 @@ func (s *sqlStore) SaveDashboard(ctx context.Context, user string, order, vis, t
 		return string(r)
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_dashboards (username, card_order, card_vis, card_theme, updated_at)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (username) DO UPDATE SET
-				card_order = COALESCE(excluded.card_order, user_dashboards.card_order),
-				card_vis = COALESCE(excluded.card_vis, user_dashboards.card_vis),
-				card_theme = COALESCE(excluded.card_theme, user_dashboards.card_theme),
-				updated_at = excluded.updated_at`, user, str(order), str(vis), str(theme), now)
+		q := `INSERT INTO user_dashboards (username, card_order, card_vis, card_theme, updated_at) VALUES (?, ?, ?, ?, ?)` +
+			s.db.SQL().Upsert([]string{"username"},
+				"card_order = COALESCE(excluded.card_order, user_dashboards.card_order)",
+				"card_vis = COALESCE(excluded.card_vis, user_dashboards.card_vis)",
+				"card_theme = COALESCE(excluded.card_theme, user_dashboards.card_theme)",
+				"updated_at = excluded.updated_at")
+		_, err := tx.ExecContext(ctx, s.db.SQL().Rebind(q), user, str(order), str(vis), str(theme), now)
 		if err != nil {
 			return fmt.Errorf("save dashboard: %w", err)
 		}
@@ -498,13 +500,14 @@ func (s *sqlStore) rollupMinutes(ctx context.Context, from, to int64) error {
 				b.WriteString("(?,?,?)")
 				args = append(args, keys[i].id, keys[i].minute, vals[i])
 			}
-			b.WriteString(" ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value")
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			b.WriteString(s.db.SQL().Upsert([]string{"series_id", "ts"}, "value = excluded.value"))
+			if _, err := tx.ExecContext(ctx, s.db.SQL().Rebind(b.String()), args...); err != nil {
 				return fmt.Errorf("rollup 1m: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_rollup_state (tier, upto) VALUES ('1m', ?)
-			ON CONFLICT (tier) DO UPDATE SET upto = excluded.upto`, to); err != nil {
+		q := `INSERT INTO metric_rollup_state (tier, upto) VALUES ('1m', ?)` +
+			s.db.SQL().Upsert([]string{"tier"}, "upto = excluded.upto")
+		if _, err := tx.ExecContext(ctx, s.db.SQL().Rebind(q), to); err != nil {
 			return fmt.Errorf("rollup 1m state: %w", err)
 		}
 		return nil

@@ -243,7 +243,7 @@ func TestNoSecretInSnapshot(t *testing.T) {
 		"pihole": map[string]any{"queries": 5, "api_token": "s3cr3t-tok"},
 		"plex":   map[string]any{"sessions": 1, "plexToken": "s3cr3t-plex", "password": "s3cr3t-pw"}})
 	h := newHarness(t, src, func(d *Deps) {
-		d.Settings = staticSettings{"piholeToken": "s3cr3t-set", "monitoredServices": "nginx"}
+		d.Settings = staticSettings(map[string]any{"piholeToken": "s3cr3t-set", "monitoredServices": "nginx"})
 	})
 	_, body, _ := h.get(t, "/api/stats", "viewer")
 	if strings.Contains(string(body), "s3cr3t") {
