@@ -12,15 +12,16 @@ CREATE TABLE custom_dashboards (
 CREATE INDEX idx_custom_dashboards_owner ON custom_dashboards(owner);
 
 -- Single sign-on links: an external identity (provider + subject) signs in
--- as the local user it was linked to, and only through this row.
+-- as the local user it was linked to, and only through this row. Links die
+-- with their user (a later user of the same name inherits nothing).
 CREATE TABLE linked_providers (
-    username       TEXT NOT NULL,
+    user_id        INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     provider       TEXT NOT NULL,
     subject        TEXT NOT NULL,
     provider_email TEXT NOT NULL DEFAULT '',
     provider_name  TEXT NOT NULL DEFAULT '',
     linked_at      INTEGER NOT NULL,
-    PRIMARY KEY (username, provider)
+    PRIMARY KEY (user_id, provider)
 );
 CREATE UNIQUE INDEX idx_linked_providers_identity ON linked_providers(provider, subject);
 
