@@ -597,14 +597,14 @@ type unlinkIn struct {
 	Provider string `path:"provider"`
 }
 
-type unlinkOut struct {
+type ssoUnlinkOut struct {
 	Body struct {
 		Status   string `json:"status"`
 		Provider string `json:"provider"`
 	}
 }
 
-func (s *sso) unlink(ctx context.Context, in *unlinkIn) (*unlinkOut, error) {
+func (s *sso) unlink(ctx context.Context, in *unlinkIn) (*ssoUnlinkOut, error) {
 	if s.links == nil {
 		return nil, httpx.NotFound("Provider '%s' not linked", in.Provider)
 	}
@@ -617,24 +617,24 @@ func (s *sso) unlink(ctx context.Context, in *unlinkIn) (*unlinkOut, error) {
 		return nil, httpx.NotFound("Provider '%s' not linked", in.Provider)
 	}
 	s.r.d.Audit.Record(ctx, "social_unlink", p.Username, "Unlinked "+in.Provider, httpx.ClientIP(ctx))
-	out := &unlinkOut{}
+	out := &ssoUnlinkOut{}
 	out.Body.Status, out.Body.Provider = "unlinked", in.Provider
 	return out, nil
 }
 
-type exchangeIn struct {
+type ssoExchangeIn struct {
 	Body struct {
 		Code string `json:"code,omitempty"`
 	}
 }
 
-type exchangeOut struct {
+type ssoExchangeOut struct {
 	Body struct {
 		Token string `json:"token"`
 	}
 }
 
-func (s *sso) exchange(ctx context.Context, in *exchangeIn) (*exchangeOut, error) {
+func (s *sso) exchange(ctx context.Context, in *ssoExchangeIn) (*ssoExchangeOut, error) {
 	if in.Body.Code == "" {
 		return nil, httpx.Invalid("Missing code")
 	}
@@ -648,7 +648,7 @@ func (s *sso) exchange(ctx context.Context, in *exchangeIn) (*exchangeOut, error
 	if !s.r.d.Now().Before(c.expires) {
 		return nil, httpx.Unauthorized("Code expired")
 	}
-	out := &exchangeOut{}
+	out := &ssoExchangeOut{}
 	out.Body.Token = c.token
 	return out, nil
 }

@@ -38,7 +38,7 @@ type bodyIn struct {
 	Body map[string]any
 }
 
-type createOut struct {
+type dashboardCreateOut struct {
 	Body struct {
 		Status string `json:"status"`
 		ID     int64  `json:"id"`
@@ -84,7 +84,7 @@ func truthy(v any) bool {
 	}
 }
 
-func (r *Room) create(ctx context.Context, in *bodyIn) (*createOut, error) {
+func (r *Room) create(ctx context.Context, in *bodyIn) (*dashboardCreateOut, error) {
 	p := authz.Must(ctx)
 	name, _ := in.Body["name"].(string)
 	name = strings.TrimSpace(name)
@@ -108,7 +108,7 @@ func (r *Room) create(ctx context.Context, in *bodyIn) (*createOut, error) {
 		return nil, fmt.Errorf("Failed to create dashboard: %w", err)
 	}
 	r.d.Audit.Record(ctx, "dashboard_create", p.Username, fmt.Sprintf("id=%d name=%s", id, name), httpx.ClientIP(ctx))
-	out := &createOut{}
+	out := &dashboardCreateOut{}
 	out.Body.Status, out.Body.ID = "ok", id
 	return out, nil
 }
@@ -118,14 +118,14 @@ type idIn struct {
 	Body map[string]any
 }
 
-type okOut struct {
+type dashboardOkOut struct {
 	Body struct {
 		Status string `json:"status"`
 	}
 }
 
-func ok() *okOut {
-	o := &okOut{}
+func ok() *dashboardOkOut {
+	o := &dashboardOkOut{}
 	o.Body.Status = "ok"
 	return o
 }
@@ -150,7 +150,7 @@ func (r *Room) owned(ctx context.Context, raw, verb string) (Dashboard, error) {
 	return d, nil
 }
 
-func (r *Room) update(ctx context.Context, in *idIn) (*okOut, error) {
+func (r *Room) update(ctx context.Context, in *idIn) (*dashboardOkOut, error) {
 	d, err := r.owned(ctx, in.ID, "update")
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ type delIn struct {
 	ID string `path:"id"`
 }
 
-func (r *Room) delete(ctx context.Context, in *delIn) (*okOut, error) {
+func (r *Room) delete(ctx context.Context, in *delIn) (*dashboardOkOut, error) {
 	d, err := r.owned(ctx, in.ID, "delete")
 	if err != nil {
 		return nil, err

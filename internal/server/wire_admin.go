@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
+	"time"
 
+	"github.com/noba-go/noba/internal/alerts/notify"
+	"github.com/noba-go/noba/internal/backups"
 	"github.com/noba-go/noba/internal/dashboards"
 )
 
@@ -12,6 +16,23 @@ import (
 type adminRooms struct {
 	// dashboards (router 14)
 	dashboards *dashboards.Room
+	// backups (router 3: status, explorer, restic, schedules, health)
+	backups *backups.Room
+}
+
+// emailSender sends text to the e-mail notification channel.
+type emailSender struct{ s *Server }
+
+func (e emailSender) SendEmail(ctx context.Context, subject, text string) error {
+	cfg, _ := e.s.Settings.Get()["notifications"].(map[string]any)
+	res := (&notify.Sender{}).Send(ctx, cfg, []string{"email"}, notify.Message{Level: "info", Text: subject + "\n\n" + text,
+		Event: "report", RuleID: "backup_report", Timestamp: time.Now().Unix()})
+	for _, r := range res {
+		if !r.OK {
+			return errors.New(r.Error)
+		}
+	}
+	return nil
 }
 
 // wireAdmin builds and mounts admin remainder, custom dashboards and single sign-on (routers 2, 3, 14). It runs after the core rooms
@@ -21,5 +42,12 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 	// dashboards (router 14): custom saved dashboards.
 	rs.dashboards = dashboards.New(dashboards.Deps{DB: s.DB, Audit: rs.audit, Log: s.Log.With("room", "dashboards"), Now: s.Opts.Now})
 	s.mount(rs.dashboards)
+
+	// backups: restic (resticRepo) or snapshot directories (backupDest).
+	// Schedules and progress come from the automations room once it
+	// offers backups.Automations (nil: empty list / not running).
+	rs.backups = backups.New(backups.Deps{Settings: s.Settings, Audit: rs.audit, Log: s.Log.With("room", "backups"),
+		DataDir: s.Cfg.DataDir, Mailer: emailSender{s}, Now: s.Opts.Now})
+	s.mount(rs.backups)
 	return nil
 }
