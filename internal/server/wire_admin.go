@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/noba-go/noba/internal/alerts/notify"
 	"github.com/noba-go/noba/internal/backups"
 	"github.com/noba-go/noba/internal/dashboards"
+	"github.com/noba-go/noba/internal/plugins"
 )
 
 // adminRooms holds the rooms of admin remainder, custom dashboards and single sign-on (routers 2, 3, 14). Its owner fills it in and
@@ -18,6 +20,8 @@ type adminRooms struct {
 	dashboards *dashboards.Room
 	// backups (router 3: status, explorer, restic, schedules, health)
 	backups *backups.Room
+	// plugins (router 3): external executables, docs/plugins.md
+	plugins *plugins.Room
 }
 
 // emailSender sends text to the e-mail notification channel.
@@ -38,7 +42,6 @@ func (e emailSender) SendEmail(ctx context.Context, subject, text string) error 
 // wireAdmin builds and mounts admin remainder, custom dashboards and single sign-on (routers 2, 3, 14). It runs after the core rooms
 // (auth, admin, stats, agents, monitoring, alerts) are built.
 func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
-	_ = ctx
 	// dashboards (router 14): custom saved dashboards.
 	rs.dashboards = dashboards.New(dashboards.Deps{DB: s.DB, Audit: rs.audit, Log: s.Log.With("room", "dashboards"), Now: s.Opts.Now})
 	s.mount(rs.dashboards)
@@ -49,5 +52,13 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 	rs.backups = backups.New(backups.Deps{Settings: s.Settings, Audit: rs.audit, Log: s.Log.With("room", "backups"),
 		DataDir: s.Cfg.DataDir, Mailer: emailSender{s}, Now: s.Opts.Now})
 	s.mount(rs.backups)
+
+	// plugins: discovered now; the collection loop is a job.
+	rs.plugins = plugins.New(plugins.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Log: s.Log.With("room", "plugins"),
+		Dir: filepath.Join(s.Cfg.DataDir, "plugins"), Now: s.Opts.Now})
+	if _, err := rs.plugins.Reload(ctx); err != nil {
+		s.Log.Warn("plugin discovery failed", "err", err)
+	}
+	s.mount(rs.plugins)
 	return nil
 }
