@@ -10,6 +10,8 @@ import (
 	"github.com/noba-go/noba/internal/backups"
 	"github.com/noba-go/noba/internal/dashboards"
 	"github.com/noba-go/noba/internal/plugins"
+	"github.com/noba-go/noba/internal/reports"
+	"github.com/noba-go/noba/internal/stats"
 )
 
 // adminRooms holds the rooms of admin remainder, custom dashboards and single sign-on (routers 2, 3, 14). Its owner fills it in and
@@ -22,6 +24,29 @@ type adminRooms struct {
 	backups *backups.Room
 	// plugins (router 3): external executables, docs/plugins.md
 	plugins *plugins.Room
+	// reports (router 3: logs, reports, Grafana template, runbooks, Graylog)
+	reports *reports.Room
+}
+
+// reportHistory reads history for the reports room from the stats room.
+type reportHistory struct{ st *stats.Room }
+
+func (h reportHistory) Series(ctx context.Context, metric string, hours float64, step int64, bands bool) ([]reports.Point, error) {
+	pts, err := h.st.Series(ctx, stats.Selector{Metric: metric}, hours, step)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.Point, 0, len(pts))
+	if bands {
+		for _, p := range stats.Bands(pts) {
+			out = append(out, reports.Point{Time: p.Time, Value: p.Value, UpperBand: p.UpperBand, LowerBand: p.LowerBand, Anomaly: p.Anomaly})
+		}
+		return out, nil
+	}
+	for _, p := range pts {
+		out = append(out, reports.Point{Time: p.Time, Value: p.Value})
+	}
+	return out, nil
 }
 
 // emailSender sends text to the e-mail notification channel.
@@ -60,5 +85,10 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 		s.Log.Warn("plugin discovery failed", "err", err)
 	}
 	s.mount(rs.plugins)
+
+	// reports: history from the stats room.
+	rs.reports = reports.New(reports.Deps{Settings: s.Settings, History: reportHistory{rs.stats}, Log: s.Log.With("room", "reports"),
+		DataDir: s.Cfg.DataDir, Now: s.Opts.Now})
+	s.mount(rs.reports)
 	return nil
 }
