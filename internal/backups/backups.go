@@ -2,6 +2,7 @@ package backups
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -44,6 +45,10 @@ type Automations interface {
 	// ActiveRuns returns the job runs in progress.
 	ActiveRuns(ctx context.Context) ([]Run, error)
 }
+
+// ErrNoAutomations is what an Automations answers when the server has no
+// automations room (the routes then answer their fallback).
+var ErrNoAutomations = errors.New("automations are not available")
 
 // Deps are what the backups room is built from. Mailer and Automations may
 // be nil: the routes then answer their documented fallback.

@@ -337,6 +337,10 @@ func TestBackupStateAndSchedules(t *testing.T) {
 	if c := env.JSON(http.MethodPost, "/api/backup/schedule", admin, map[string]any{"type": "nope"}, &e); c != http.StatusBadRequest || e.Error != "Type must be backup, cloud, or verify" {
 		t.Fatalf("bad schedule type: %d %+v", c, e)
 	}
+	// This server has no automations room: a clear 404, nothing created.
+	if c := env.JSON(http.MethodPost, "/api/backup/schedule", admin, map[string]any{}, &e); c != http.StatusNotFound || e.Error != "Automations are not available on this server" {
+		t.Fatalf("schedule without automations: %d %+v", c, e)
+	}
 	var pr map[string]any
 	if c := env.JSON(http.MethodGet, "/api/backup/progress", viewer, nil, &pr); c != http.StatusOK || pr["running"] != false {
 		t.Fatalf("progress: %d %v", c, pr)

@@ -591,6 +591,9 @@ func (r *Room) schedules(ctx context.Context, _ *struct{}) (*schedulesOut, error
 		return &schedulesOut{Body: out}, nil
 	}
 	all, err := r.d.Automations.ListAutomations(ctx)
+	if errors.Is(err, ErrNoAutomations) {
+		return &schedulesOut{Body: out}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -639,11 +642,15 @@ func (r *Room) createSchedule(ctx context.Context, in *backupScheduleIn) (*backu
 		b.Name = "Scheduled " + b.Type
 	}
 	if r.d.Automations == nil {
-		return nil, httpx.Unavailable("Automations are not available on this server")
+		return nil, httpx.NotFound("Automations are not available on this server")
 	}
 	id, err := r.d.Automations.CreateAutomation(ctx, b.Name, "script", map[string]any{"script": b.Type, "args": "--verbose"}, strings.TrimSpace(b.Schedule))
 	if err != nil {
-		if _, isHTTP := err.(*httpx.Error); isHTTP {
+		if errors.Is(err, ErrNoAutomations) {
+			return nil, httpx.NotFound("Automations are not available on this server")
+		}
+		var he *httpx.Error
+		if errors.As(err, &he) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("Failed to create backup schedule: %w", err)
@@ -667,6 +674,9 @@ func (r *Room) progress(ctx context.Context, _ *struct{}) (*backupProgressOut, e
 		return out, nil
 	}
 	runs, err := r.d.Automations.ActiveRuns(ctx)
+	if errors.Is(err, ErrNoAutomations) {
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}
