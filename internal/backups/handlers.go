@@ -237,6 +237,10 @@ func (r *Room) browse(ctx context.Context, in *browseIn) (*browseOut, error) {
 	if errors.Is(err, errEscape) {
 		return nil, httpx.Invalid("Invalid snapshot or path")
 	}
+	var ue *unreadableError
+	if errors.As(err, &ue) {
+		return nil, internalErr("Cannot read directory: %v", ue.err)
+	}
 	if err != nil {
 		return nil, srcErr(err)
 	}
@@ -653,7 +657,7 @@ func (r *Room) createSchedule(ctx context.Context, in *backupScheduleIn) (*backu
 		if errors.As(err, &he) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("Failed to create backup schedule: %w", err)
+		return nil, fmt.Errorf("create backup schedule: %w", err)
 	}
 	r.d.Audit.Record(ctx, "backup_schedule", authz.Must(ctx).Username, fmt.Sprintf("Created %s schedule: %s", b.Type, b.Schedule), httpx.ClientIP(ctx))
 	out := &backupScheduleOut{}

@@ -49,7 +49,7 @@ type source interface {
 	copyTo(ctx context.Context, snap, p string, w io.Writer) error
 }
 
-var errNoSource = errors.New("Backup destination not configured")
+var errNoSource = errors.New("backup destination not configured")
 
 // source picks the restic repository when configured, else backupDest.
 func (r *Room) source() (source, error) {
@@ -252,6 +252,12 @@ func (s *dirSource) real(snap, p string) (string, bool, error) {
 
 var errEscape = errors.New("path escapes the snapshot")
 
+// unreadableError is a snapshot directory that cannot be listed.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return "cannot read directory: " + e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
+
 func fileEntry(name string, fi os.FileInfo) entry {
 	e := entry{Name: name, Type: "file", Size: fi.Size(), MTime: fi.ModTime().Unix(), Mode: fi.Mode().Perm()}
 	if fi.IsDir() {
@@ -278,7 +284,7 @@ func (s *dirSource) stat(ctx context.Context, snap, p string) (entry, []entry, b
 	}
 	des, err := os.ReadDir(full)
 	if err != nil {
-		return self, nil, true, fmt.Errorf("Cannot read directory: %w", err)
+		return self, nil, true, &unreadableError{err: err}
 	}
 	kids := make([]entry, 0, len(des))
 	for _, d := range des {
@@ -345,7 +351,7 @@ func (s *dirSource) diff(ctx context.Context, a, b, p string) (added, removed, c
 	return added, removed, changed, unchanged, nil
 }
 
-var errSnapshotPath = errors.New("Snapshot path not found")
+var errSnapshotPath = errors.New("snapshot path not found")
 
 func (s *dirSource) copyTo(ctx context.Context, snap, p string, w io.Writer) error {
 	full, ok, err := s.real(snap, p)

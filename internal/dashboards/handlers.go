@@ -105,7 +105,7 @@ func (r *Room) create(ctx context.Context, in *bodyIn) (*dashboardCreateOut, err
 	id, err := r.store.create(ctx, Dashboard{Name: name, Owner: p.Username, ConfigJSON: cfg, Shared: truthy(in.Body["shared"]),
 		CreatedAt: now, UpdatedAt: now})
 	if err != nil {
-		return nil, fmt.Errorf("Failed to create dashboard: %w", err)
+		return nil, fmt.Errorf("create dashboard: %w", err)
 	}
 	r.d.Audit.Record(ctx, "dashboard_create", p.Username, fmt.Sprintf("id=%d name=%s", id, name), httpx.ClientIP(ctx))
 	out := &dashboardCreateOut{}

@@ -197,7 +197,7 @@ func (r *Room) install(ctx context.Context, in *installIn) (*pluginStatusOut, er
 		content = c
 	}
 	if err := r.writeExecutable(b.Filename, content); err != nil {
-		return nil, fmt.Errorf("Install failed: %w", err)
+		return nil, fmt.Errorf("install %s: %w", b.Filename, err)
 	}
 	r.audit(ctx, "plugin_install", "Installed "+b.Filename)
 	out := &pluginStatusOut{}
