@@ -183,6 +183,8 @@ func TestPluginFailures(t *testing.T) {
 		// A plugin whose describe is not JSON, and one whose collect fails.
 		_ = os.WriteFile(filepath.Join(pd, "broken.sh"), []byte("#!/bin/sh\necho not json\n"), 0o755)
 		_ = os.WriteFile(filepath.Join(pd, "failing.sh"), []byte("#!/bin/sh\nif [ \"$1\" = describe ]; then echo '{\"name\":\"Failing\",\"interval\":1}'; else echo '{\"error\":\"upstream down\"}'; fi\n"), 0o755)
+		// One that hangs with a child process: killed with its group at the timeout.
+		_ = os.WriteFile(filepath.Join(pd, "hang.sh"), []byte("#!/bin/sh\nif [ \"$1\" = describe ]; then echo '{\"name\":\"Hang\",\"interval\":1}'; exit 0; fi\nsleep 300 &\nwait\n"), 0o755)
 		// Not executable: ignored.
 		_ = os.WriteFile(filepath.Join(pd, "plain.sh"), []byte("#!/bin/sh\n"), 0o644)
 	}})
@@ -193,11 +195,13 @@ func TestPluginFailures(t *testing.T) {
 	}
 	var list []managed
 	env.JSON(http.MethodGet, "/api/plugins/managed", admin, nil, &list)
-	if len(list) != 2 {
+	if len(list) != 3 {
 		t.Fatalf("managed: %+v", list)
 	}
-	if st, _ := env.Do(http.MethodPost, "/api/plugins/failing/enable", admin, nil); st != http.StatusOK {
-		t.Fatalf("enable: %d", st)
+	for _, id := range []string{"failing", "hang"} {
+		if st, _ := env.Do(http.MethodPost, "/api/plugins/"+id+"/enable", admin, nil); st != http.StatusOK {
+			t.Fatalf("enable %s: %d", id, st)
+		}
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -209,5 +213,16 @@ func TestPluginFailures(t *testing.T) {
 			t.Fatalf("failing plugin error not shown: %+v", f)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		hg := find(t, env, admin, "hang")
+		if hg.Error != nil && *hg.Error == "collect timed out after 5s" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hanging plugin not timed out: %+v", hg)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
