@@ -18,7 +18,9 @@ import (
 
 type noAudit struct{ actions []string }
 
-func (a *noAudit) Record(_ context.Context, action, _, _, _ string) { a.actions = append(a.actions, action) }
+func (a *noAudit) Record(_ context.Context, action, _, _, _ string) {
+	a.actions = append(a.actions, action)
+}
 
 type noSettings map[string]any
 
