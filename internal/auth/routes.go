@@ -34,4 +34,6 @@ func (r *Room) Routes(rt *httpx.Router) {
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/admin/ssh-keys", authz.Admin, "List authorized SSH keys"), r.listSSHKeys)
 	httpx.Register(rt, httpx.Op(http.MethodPost, "/api/admin/ssh-keys", authz.Admin, "Add an SSH authorized key"), r.addSSHKey)
 	httpx.Register(rt, httpx.Op(http.MethodDelete, "/api/admin/ssh-keys/{key_id}", authz.Admin, "Remove an SSH authorized key"), r.removeSSHKey)
+	// Single sign-on (sso.go).
+	newSSO(r).routes(rt)
 }

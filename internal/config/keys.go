@@ -95,6 +95,9 @@ var webKeys = map[string]keySpec{
 	"z2mToken": sec(),
 	// Integrations without a section of their own
 	"n8nUrl": s(), "n8nApiKey": sec(), "resticRepo": s(), "resticPassword": sec(), "pluginCatalogUrl": s(),
+	// admin group: single sign-on builds its redirect URIs from the server's
+	// external URL (spec 10 §13 S3), not from the request's Host header.
+	"ssoBaseUrl": s(),
 }
 
 // backupKeys map flat keys to the backup/cloud/downloads sections of config.yaml.

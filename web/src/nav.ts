@@ -84,6 +84,7 @@ export const NAV: NavItem[] = [
   { to: '/healing', label: 'Healing', ico: 'healing', keywords: 'ledger trust suggestions chaos', needs: HEALING_TABS.map((t) => t.route) },
   { to: '/intelligence', label: 'Intelligence', ico: 'monitoring', keywords: 'incidents war room dependencies impact drift baselines ai assistant chat prediction capacity', needs: INTELLIGENCE_TABS.map((t) => t.route) },
   { to: '/security', label: 'Security', ico: 'security', keywords: 'posture findings scan', needs: ['GET /api/security/score', 'GET /api/security/findings', 'GET /api/security/history'] },
+  { to: '/dashboards', label: 'Dashboards', ico: 'dashboard', keywords: 'custom saved boards', needs: ['GET /api/dashboards'] },
   { to: '/settings', label: 'Settings', ico: 'settings', bottom: true, keywords: 'admin users sessions keys audit' },
 ]
 
@@ -95,7 +96,15 @@ export const SETTINGS_TABS: { id: string; label: string; role: Role; route?: str
   { id: 'api-keys', label: 'API keys', role: 'admin' },
   { id: 'ssh-keys', label: 'SSH keys', role: 'admin' },
   { id: 'audit', label: 'Audit log', role: 'admin' },
+  // pages/SettingsAdmin.vue (shown when the server offers the route)
+  { id: 'backup', label: 'Backup', role: 'viewer', route: 'GET /api/backup/history' },
+  { id: 'plugins', label: 'Plugins', role: 'viewer', route: 'GET /api/plugins/managed' },
+  { id: 'notifications', label: 'Notifications', role: 'admin', route: 'POST /api/notifications/test' },
+  { id: 'agent-keys', label: 'Agent keys', role: 'admin', route: 'POST /api/settings' },
 ]
+
+/** The Settings tabs pages/SettingsAdmin.vue renders. */
+export const ADMIN_SETTINGS_TABS = ['backup', 'plugins', 'notifications', 'agent-keys']
 
 /** navVisible: the user's role may open the section and the server offers at least one of its routes. */
 export function navVisible(n: NavItem, can: (r: Role) => boolean): boolean {
