@@ -113,14 +113,6 @@ func (r *Room) logViewer(ctx context.Context, in *logIn) (*reportContentOut, err
 	return content(s), nil
 }
 
-func (r *Room) actionLog(ctx context.Context, _ *struct{}) (*reportContentOut, error) {
-	s, ok := tail(filepath.Join(r.d.DataDir, "noba-action.log"), 0)
-	if !ok || s == "" {
-		s = "Waiting for output…"
-	}
-	return content(s), nil
-}
-
 // ---- reports ----
 
 func humanBytes(b float64) string {

@@ -62,7 +62,6 @@ func New(d Deps) *Room {
 // Routes mounts the routes.
 func (r *Room) Routes(rt *httpx.Router) {
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/log-viewer", authz.Operator, "Return log file contents by type"), r.logViewer)
-	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/action-log", authz.Operator, "Current action log output"), r.actionLog)
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/reports/bandwidth", authz.Read, "Bandwidth usage report"), r.bandwidth)
 	httpx.Register(rt, httpx.Op(http.MethodGet, "/api/reports/anomalies", authz.Read, "Anomaly detection summary"), r.anomalies)
 	httpx.Register(rt, httpx.Op(http.MethodPost, "/api/reports/custom", authz.Operator, "Generate custom metric report"), r.custom)
