@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/noba-go/noba/internal/auth"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/server"
@@ -315,5 +318,172 @@ func TestLoginAnswersAreNotStored(t *testing.T) {
 		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 			t.Fatalf("login answer %d: Cache-Control %q, want no-store", resp.StatusCode, cc)
 		}
+	}
+}
+
+func wsToken(t *testing.T, env *servertest.Env, tok string) string {
+	t.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if st := env.JSON(http.MethodPost, "/api/ws-token", tok, nil, &out); st != http.StatusOK || out.Token == "" {
+		t.Fatalf("ws-token: %d %v", st, out)
+	}
+	return out.Token
+}
+
+// dialTerminal opens the terminal WebSocket with a one-time token and
+// returns the handshake's status.
+func dialTerminal(t *testing.T, env *servertest.Env, token string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := "ws" + strings.TrimPrefix(env.URL, "http") + "/api/agents/somehost/terminal?token=" + token
+	c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {env.URL}}})
+	if err == nil {
+		c.Close(websocket.StatusNormalClosure, "")
+		return http.StatusSwitchingProtocols
+	}
+	if resp == nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return resp.StatusCode
+}
+
+// Issue 11 item 3: the one-time WebSocket token opens one WebSocket
+// handshake, is refused on every other route, and dies with its user's
+// sessions (demotion, removal).
+func TestWSTokenOnlyOnHandshakesOnceAndDiesWithTheUser(t *testing.T) {
+	env := servertest.New(t)
+	admin := env.Token("admin")
+	add := func(name string) string {
+		if st, b := env.Do(http.MethodPost, "/api/admin/users", admin, map[string]string{"action": "add", "username": name,
+			"password": "Secret-pass1", "role": "operator"}); st != http.StatusOK {
+			t.Fatalf("add: %d %s", st, b)
+		}
+		return env.Login(name, "Secret-pass1")
+	}
+	op := add("oscar")
+	wt := wsToken(t, env, op)
+	// Not a bearer for ordinary routes, neither in the query nor in the header.
+	if st, _ := env.Do(http.MethodGet, "/api/me?token="+wt, "", nil); st != http.StatusUnauthorized {
+		t.Fatalf("ws token on GET /api/me?token=: %d, want 401", st)
+	}
+	if st, _ := env.Do(http.MethodGet, "/api/me", wt, nil); st != http.StatusUnauthorized {
+		t.Fatalf("ws token as bearer: %d, want 401", st)
+	}
+	// It still opens one handshake, once.
+	if st := dialTerminal(t, env, wt); st != http.StatusSwitchingProtocols {
+		t.Fatalf("terminal handshake: %d, want 101", st)
+	}
+	if st := dialTerminal(t, env, wt); st != http.StatusUnauthorized {
+		t.Fatalf("second use: %d, want 401", st)
+	}
+	// Demotion drops the user's tokens.
+	wt = wsToken(t, env, op)
+	if st, b := env.Do(http.MethodPost, "/api/admin/users", admin, map[string]string{"action": "set_role", "username": "oscar", "role": "viewer"}); st != http.StatusOK {
+		t.Fatalf("demote: %d %s", st, b)
+	}
+	if st := dialTerminal(t, env, wt); st != http.StatusUnauthorized {
+		t.Fatalf("token after demotion: %d, want 401", st)
+	}
+	// So does removal.
+	op2 := add("olga")
+	wt = wsToken(t, env, op2)
+	if st, b := env.Do(http.MethodPost, "/api/admin/users", admin, map[string]string{"action": "remove", "username": "olga"}); st != http.StatusOK {
+		t.Fatalf("remove: %d %s", st, b)
+	}
+	if st := dialTerminal(t, env, wt); st != http.StatusUnauthorized {
+		t.Fatalf("token after removal: %d, want 401", st)
+	}
+}
+
+func setSettings(t *testing.T, env *servertest.Env, admin string, body map[string]any) {
+	t.Helper()
+	if st, b := env.Do(http.MethodPost, "/api/settings", admin, body); st != http.StatusOK {
+		t.Fatalf("settings: %d %s", st, b)
+	}
+}
+
+// Spec 10 §13 S8: ipWhitelist is enforced for users (login and every
+// guarded route); agents and public routes are not concerned.
+func TestIPWhitelistEnforced(t *testing.T) {
+	env := trustProxyEnv(t, nil)
+	admin := env.Token("admin")
+	setSettings(t, env, admin, map[string]any{"ipWhitelist": "198.51.100.0/24, 192.0.2.7"})
+	me := func(xff string) int {
+		resp := env.Request(http.MethodGet, "/api/me", admin, nil, map[string]string{"X-Forwarded-For": xff})
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := me("198.51.100.20"); st != http.StatusOK {
+		t.Fatalf("listed range: %d", st)
+	}
+	if st := me("192.0.2.7"); st != http.StatusOK {
+		t.Fatalf("listed address: %d", st)
+	}
+	if st := me("203.0.113.9"); st != http.StatusForbidden {
+		t.Fatalf("unlisted address: %d, want 403", st)
+	}
+	if st, b := loginFrom(env, "203.0.113.9", servertest.AdminUser, servertest.AdminPassword); st != http.StatusForbidden ||
+		errMsg(t, b) != "Access denied from this address" {
+		t.Fatalf("login from an unlisted address: %d %s", st, b)
+	}
+	if st, b := loginFrom(env, "198.51.100.1", servertest.AdminUser, servertest.AdminPassword); st != http.StatusOK {
+		t.Fatalf("login from a listed address: %d %s", st, b)
+	}
+	resp := env.Request(http.MethodGet, "/api/health", "", nil, map[string]string{"X-Forwarded-For": "203.0.113.9"})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("public health from an unlisted address: %d", resp.StatusCode)
+	}
+}
+
+// Spec 10 §13 S8: with require2fa, a user without TOTP gets a session that
+// reaches only the 2FA setup routes until TOTP is enabled.
+func TestRequire2FAEnforced(t *testing.T) {
+	env := servertest.New(t)
+	admin := env.Token("admin")
+	viewer := env.Token("viewer")
+	setSettings(t, env, admin, map[string]any{"require2fa": true})
+	var res struct {
+		Token            string `json:"token"`
+		Requires2FASetup bool   `json:"requires_2fa_setup"`
+	}
+	st, b := login(env, "t-viewer", servertest.UserPassword)
+	if err := json.Unmarshal(b, &res); st != http.StatusOK || err != nil || !res.Requires2FASetup {
+		t.Fatalf("login: %d %s", st, b)
+	}
+	for _, tok := range []string{viewer, res.Token} { // sessions from before and after the switch
+		if st, b := env.Do(http.MethodGet, "/api/settings", tok, nil); st != http.StatusForbidden ||
+			errMsg(t, b) != "Two-factor authentication must be set up first" {
+			t.Fatalf("guarded route before 2FA setup: %d %s", st, b)
+		}
+		if st, _ := env.Do(http.MethodGet, "/api/me", tok, nil); st != http.StatusOK {
+			t.Fatalf("/api/me before 2FA setup: %d", st)
+		}
+	}
+	var setup struct {
+		Secret string `json:"secret"`
+	}
+	if st := env.JSON(http.MethodPost, "/api/auth/totp/setup", res.Token, nil, &setup); st != http.StatusOK {
+		t.Fatalf("totp setup: %d", st)
+	}
+	code, err := totp.GenerateCode(setup.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, b := env.Do(http.MethodPost, "/api/auth/totp/enable", res.Token, map[string]string{"secret": setup.Secret, "code": code}); st != http.StatusOK {
+		t.Fatalf("totp enable: %d %s", st, b)
+	}
+	if st, b := env.Do(http.MethodGet, "/api/settings", res.Token, nil); st != http.StatusOK {
+		t.Fatalf("after enabling 2FA: %d %s", st, b)
+	}
+	// The admin, who has no TOTP either, is held back the same way.
+	var key struct {
+		Key string `json:"key"`
+	}
+	if st := env.JSON(http.MethodPost, "/api/admin/api-keys", admin, map[string]string{"name": "ci", "role": "viewer"}, &key); st != http.StatusForbidden {
+		t.Fatalf("the admin without 2FA created a key: %d", st)
 	}
 }
