@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -68,7 +69,7 @@ func (d Deadlines) widen(w http.ResponseWriter, r *http.Request, stream, long bo
 }
 
 // StopReadingOnRefusal stops reading a request's body once the answer is
-// 401 or 413: the connection is closed after the answer instead of being
+// 401, 403 or 413: the connection is closed after the answer instead of being
 // drained, and its read deadline is moved to now so that nothing waits for
 // a slow body.
 func StopReadingOnRefusal() Middleware {
@@ -78,9 +79,33 @@ func StopReadingOnRefusal() Middleware {
 				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(&refusalWriter{ResponseWriter: w, rc: http.NewResponseController(w)}, r)
+			// The handler's Close of the body must not drain it either (huma
+			// closes the body before answering 413): what is left is dropped
+			// with the connection, or drained by the server after the answer.
+			r2 := r.WithContext(r.Context())
+			r2.Body = &noDrainBody{ReadCloser: r.Body}
+			next.ServeHTTP(&refusalWriter{ResponseWriter: w, rc: http.NewResponseController(w)}, r2)
 		})
 	}
+}
+
+// noDrainBody is a request body whose Close stops further reads without
+// reading the rest (the server closes the real body after the answer).
+type noDrainBody struct {
+	io.ReadCloser
+	closed atomic.Bool
+}
+
+func (b *noDrainBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.ReadCloser.Read(p)
+}
+
+func (b *noDrainBody) Close() error {
+	b.closed.Store(true)
+	return nil
 }
 
 type refusalWriter struct {
@@ -92,7 +117,7 @@ type refusalWriter struct {
 func (s *refusalWriter) WriteHeader(code int) {
 	if !s.wroteHeader {
 		s.wroteHeader = true
-		if code == http.StatusUnauthorized || code == http.StatusRequestEntityTooLarge {
+		if code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusRequestEntityTooLarge {
 			s.Header().Set("Connection", "close")
 			_ = s.rc.SetReadDeadline(time.Now())
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -42,11 +43,11 @@ type Server struct {
 	rooms   *rooms
 	closers []func() error
 	// conns caps unauthenticated connections per address (set by Serve).
-	conns *httpx.ConnLimiter
+	conns atomic.Pointer[httpx.ConnLimiter]
 }
 
 // Conns returns the connection limiter of a serving server (nil before Serve).
-func (s *Server) Conns() *httpx.ConnLimiter { return s.conns }
+func (s *Server) Conns() *httpx.ConnLimiter { return s.conns.Load() }
 
 // Room is what every room offers the server.
 type Room interface {
@@ -234,8 +235,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ConnContext:  httpx.ConnContext,
 		ConnState:    httpx.ConnState,
 	}
-	s.conns = httpx.NewConnLimiter(lim.UnauthConnsPerIP)
-	ln = s.conns.Listener(ln)
+	conns := httpx.NewConnLimiter(lim.UnauthConnsPerIP)
+	s.conns.Store(conns)
+	ln = conns.Listener(ln)
 	if s.Cfg.TLS() {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
