@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fernet/fernet-go"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -89,6 +90,8 @@ type Room struct {
 	// flight cannot add a session after the revocation swept memory.
 	revMu sync.Mutex
 
+	totpKey *fernet.Key
+
 	allowMu   sync.Mutex
 	allowRaw  string
 	allowList []netip.Prefix
@@ -119,6 +122,34 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 			has2FA: s.Has2FA}
 	}
 	return r, nil
+}
+
+// SealTOTP makes the room keep TOTP secrets sealed with the key in
+// keyFile (created on first use) and seals those still stored in plain
+// text (spec 10 §13 S13). Call it before serving.
+func (r *Room) SealTOTP(ctx context.Context, keyFile string) error {
+	k, err := loadTOTPKey(keyFile)
+	if err != nil {
+		return err
+	}
+	r.totpKey = k
+	us, err := r.d.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.TOTPSecret == "" || strings.HasPrefix(u.TOTPSecret, totpPrefix) {
+			continue
+		}
+		sealed, err := r.sealTOTP(u.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		if err := r.d.Store.SetTOTP(ctx, u.Username, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Limiter exposes the login limiter (for the cleanup job).
@@ -507,7 +538,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 		if code == "" {
 			return LoginResult{Requires2FA: true, Username: u.Username}, nil
 		}
-		if !r.checkTOTP(u.Username, u.TOTPSecret, code) {
+		if !r.checkTOTP(u.Username, r.openTOTP(u.TOTPSecret), code) {
 			// §13 S7: a wrong code counts against the limiter.
 			r.limiter.Fail(t)
 			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)

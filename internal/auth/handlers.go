@@ -135,7 +135,11 @@ func (r *Room) totpEnable(ctx context.Context, in *totpEnableIn) (*statusOut, er
 	if p.Kind != "session" {
 		return nil, httpx.Invalid("2FA can only be enabled for user accounts")
 	}
-	if err := r.d.Store.SetTOTP(ctx, p.Username, secret); err != nil {
+	sealed, err := r.sealTOTP(secret)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.d.Store.SetTOTP(ctx, p.Username, sealed); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, httpx.NotFound("User not found")
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -485,5 +486,58 @@ func TestRequire2FAEnforced(t *testing.T) {
 	}
 	if st := env.JSON(http.MethodPost, "/api/admin/api-keys", admin, map[string]string{"name": "ci", "role": "viewer"}, &key); st != http.StatusForbidden {
 		t.Fatalf("the admin without 2FA created a key: %d", st)
+	}
+}
+
+// Spec 10 §13 S13: TOTP secrets are sealed at rest; plain ones (users.conf
+// imports, older databases) are sealed at start and still work.
+func TestTOTPSecretsSealedAtRest(t *testing.T) {
+	env := servertest.New(t)
+	tok := env.Token("operator")
+	var setup struct {
+		Secret string `json:"secret"`
+	}
+	if st := env.JSON(http.MethodPost, "/api/auth/totp/setup", tok, nil, &setup); st != http.StatusOK {
+		t.Fatalf("setup: %d", st)
+	}
+	code, _ := totp.GenerateCode(setup.Secret, time.Now())
+	if st, b := env.Do(http.MethodPost, "/api/auth/totp/enable", tok, map[string]string{"secret": setup.Secret, "code": code}); st != http.StatusOK {
+		t.Fatalf("enable: %d %s", st, b)
+	}
+	stored := func(user string) string {
+		var s string
+		if err := env.Server.DB.R.QueryRow(`SELECT totp_secret FROM users WHERE username = ?`, user).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := stored("t-operator"); s == "" || strings.Contains(s, setup.Secret) || !strings.HasPrefix(s, "ENC:") {
+		t.Fatalf("stored TOTP secret %q is not sealed", s)
+	}
+	// The sealed secret still checks codes.
+	st, b := env.Do(http.MethodPost, "/api/login", "", map[string]string{"username": "t-operator", "password": servertest.UserPassword, "totp_code": code})
+	if st != http.StatusOK {
+		t.Fatalf("login with the code: %d %s", st, b)
+	}
+	// A plain secret left by an older database is sealed at start.
+	const plain = "JBSWY3DPEHPK3PXP"
+	if _, err := env.Server.DB.W.Exec(`UPDATE users SET totp_secret = ? WHERE username = 'admin'`, plain); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := auth.New(context.Background(), auth.Deps{Store: auth.NewStore(env.Server.DB), Settings: env.Server.Settings,
+		Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.SealTOTP(context.Background(), filepath.Join(env.Dir, ".totp.key")); err != nil {
+		t.Fatal(err)
+	}
+	if s := stored("admin"); !strings.HasPrefix(s, "ENC:") || strings.Contains(s, plain) {
+		t.Fatalf("plain secret not sealed at start: %q", s)
+	}
+	code, _ = totp.GenerateCode(plain, time.Now().Add(30*time.Second))
+	st, b = env.Do(http.MethodPost, "/api/login", "", map[string]string{"username": "admin", "password": servertest.AdminPassword, "totp_code": code})
+	if st != http.StatusOK {
+		t.Fatalf("admin login with a code of the sealed plain secret: %d %s", st, b)
 	}
 }

@@ -22,7 +22,7 @@ type Deadlines struct {
 }
 
 // DefaultDeadlines are the deadlines of a server that sets none.
-var DefaultDeadlines = Deadlines{Read: 30 * time.Second, Write: 60 * time.Second, Upload: 10 * time.Minute}
+var DefaultDeadlines = Deadlines{Read: 30 * time.Second, Write: 2 * time.Minute, Upload: 10 * time.Minute}
 
 func (d Deadlines) orDefault() Deadlines {
 	if d.Read <= 0 {
@@ -269,3 +269,44 @@ func MarkAuthenticated(ctx context.Context) {
 		t.release()
 	}
 }
+
+// markOnSuccess marks the request's connection authenticated when the
+// answer is a success.
+type markOnSuccess struct {
+	http.ResponseWriter
+	ctx  context.Context
+	done bool
+}
+
+func (m *markOnSuccess) WriteHeader(code int) {
+	if !m.done {
+		m.done = true
+		if code >= 200 && code < 300 {
+			MarkAuthenticated(m.ctx)
+		}
+	}
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *markOnSuccess) Write(b []byte) (int, error) {
+	if !m.done {
+		m.WriteHeader(http.StatusOK)
+	}
+	return m.ResponseWriter.Write(b)
+}
+
+func (m *markOnSuccess) Flush() {
+	if f, ok := m.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (m *markOnSuccess) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := m.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijack not supported")
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (m *markOnSuccess) Unwrap() http.ResponseWriter { return m.ResponseWriter }

@@ -90,9 +90,16 @@ func (r *Router) Handle(op huma.Operation, h http.Handler) {
 	sse := access == authz.SSE
 	long := op.MaxBodyBytes > DefaultMaxBody || op.Method == http.MethodGet
 	inner := h
+	agent := access == authz.Agent
 	h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		stream := sse || IsWebSocketHandshake(req) || headerHasToken(req.Header, "Accept", "text/event-stream")
 		d.widen(w, req, stream, long)
+		if agent {
+			// The room checks the agent key itself: an answer it lets
+			// through (2xx) means the key held, so the connection no longer
+			// counts as unauthenticated (many agents may share one address).
+			w = &markOnSuccess{ResponseWriter: w, ctx: req.Context()}
+		}
 		inner.ServeHTTP(w, req)
 	})
 	r.Mux.Handle(op.Method+" "+op.Path, Guard(r.Auth, access, h))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,28 @@ func TestStreamsOutliveTheDeadlines(t *testing.T) {
 	}
 	if time.Since(last) > time.Second {
 		t.Fatalf("nothing in the last second of the stream")
+	}
+}
+
+// Many agents may share one address (NAT): a connection whose agent key
+// held stops counting against the cap of unauthenticated connections.
+func TestAgentConnectionsDoNotCountOnceTheKeyHeld(t *testing.T) {
+	env, addr := serveReal(t, server.Limits{UnauthConnsPerIP: 4})
+	const key = "shared-address-agent-key-0123456789"
+	if st, b := env.Do(http.MethodPost, "/api/settings", env.Token("admin"), map[string]any{"agentKeys": key}); st != http.StatusOK {
+		t.Fatalf("settings: %d %s", st, b)
+	}
+	body := `{"hostname":"natted","cpu_percent":1}`
+	for i := 0; i < 8; i++ {
+		c := dialFrom(t, "127.0.0.1", addr)
+		if _, err := io.WriteString(c, "POST /api/agent/report HTTP/1.1\r\nHost: x\r\nX-Agent-Key: "+key+
+			"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		r, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Fatalf("agent connection %d (kept open): %v %v", i+1, r, err)
+		}
 	}
 }

@@ -46,7 +46,7 @@ type Options struct {
 // Limits bound what one client can hold open (issue 11 item 4).
 type Limits struct {
 	// ReadTimeout and WriteTimeout bound an ordinary request's body and
-	// answer (default 30 s and 60 s); Uploads get UploadTimeout (default
+	// answer (default 30 s and 2 min); uploads and downloads get UploadTimeout (default
 	// 10 min); streams (SSE, WebSocket) none.
 	ReadTimeout, WriteTimeout, UploadTimeout time.Duration
 	// UnauthConnsPerIP caps the connections one address holds open before

@@ -184,6 +184,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s.rooms = rs
 	auth.a = rs.auth
+	// Spec 10 §13 S13: TOTP secrets sealed at rest.
+	if err := rs.auth.SealTOTP(ctx, filepath.Join(cfg.DataDir, ".totp.key")); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	s.mountCore(mux)
 	s.Handler = httpx.Chain(mux,
