@@ -92,9 +92,8 @@ type Room struct {
 
 	totpKey *fernet.Key
 
-	allowMu   sync.Mutex
-	allowRaw  string
-	allowList []netip.Prefix
+	allowMu sync.Mutex
+	pol     *authPolicy
 }
 
 // New builds the auth room and loads persisted sessions.
@@ -595,39 +594,10 @@ func (r *Room) AllowAddress(ctx context.Context) bool {
 }
 
 func (r *Room) addressAllowed(ip string) bool {
-	var raw string
-	switch v := r.d.Settings.Get()["ipWhitelist"].(type) {
-	case string:
-		raw = v
-	case []any:
-		parts := make([]string, 0, len(v))
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				parts = append(parts, s)
-			}
-		}
-		raw = strings.Join(parts, ",")
-	}
-	if strings.TrimSpace(raw) == "" {
+	list := r.policy().allow
+	if len(list) == 0 {
 		return true
 	}
-	r.allowMu.Lock()
-	if raw != r.allowRaw {
-		list, err := httpx.ParsePrefixes(raw)
-		if err != nil {
-			// A list that does not parse must not open the door: keep what parses.
-			r.d.Log.Warn("ipWhitelist has entries that are not addresses or CIDR ranges", "err", err)
-			list = nil
-			for _, f := range strings.Split(raw, ",") {
-				if p, err := httpx.ParsePrefixes(f); err == nil {
-					list = append(list, p...)
-				}
-			}
-		}
-		r.allowRaw, r.allowList = raw, list
-	}
-	list := r.allowList
-	r.allowMu.Unlock()
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return false
@@ -642,9 +612,69 @@ func (r *Room) addressAllowed(ip string) bool {
 }
 
 // require2FA reports the require2fa setting.
-func (r *Room) require2FA() bool {
-	req, _ := r.d.Settings.Get()["require2fa"].(bool)
-	return req
+func (r *Room) require2FA() bool { return r.policy().require2FA }
+
+// authPolicy is what the guards read from the settings on every request.
+type authPolicy struct {
+	require2FA bool
+	allow      []netip.Prefix
+	// stamp identifies the settings file version it was read from.
+	stamp string
+}
+
+// policy returns the settings the guards read on every request, read again
+// only when the settings file changed (a stat instead of decoding every
+// setting per request).
+func (r *Room) policy() authPolicy {
+	stamp := ""
+	if p, ok := r.d.Settings.(interface{ Path() string }); ok {
+		if fi, err := os.Stat(p.Path()); err == nil {
+			stamp = fmt.Sprintf("%d:%d", fi.ModTime().UnixNano(), fi.Size())
+		} else {
+			stamp = "absent"
+		}
+	}
+	r.allowMu.Lock()
+	defer r.allowMu.Unlock()
+	if stamp != "" && r.pol != nil && r.pol.stamp == stamp {
+		return *r.pol
+	}
+	st := r.d.Settings.Get()
+	pol := authPolicy{stamp: stamp}
+	pol.require2FA, _ = st["require2fa"].(bool)
+	var raw string
+	switch v := st["ipWhitelist"].(type) {
+	case string:
+		raw = v
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		raw = strings.Join(parts, ",")
+	}
+	if strings.TrimSpace(raw) != "" {
+		list, err := httpx.ParsePrefixes(raw)
+		if err != nil {
+			// A list that does not parse must not open the door: keep what
+			// parses (an empty result still refuses everyone).
+			r.d.Log.Warn("ipWhitelist has entries that are not addresses or CIDR ranges", "err", err)
+			list = nil
+			for _, f := range strings.Split(raw, ",") {
+				if p, err := httpx.ParsePrefixes(f); err == nil {
+					list = append(list, p...)
+				}
+			}
+			if len(list) == 0 {
+				list = []netip.Prefix{netip.PrefixFrom(netip.IPv6Unspecified(), 128)}
+			}
+		}
+		pol.allow = list
+	}
+	r.pol = &pol
+	return pol
 }
 
 func totpOpts() totp.ValidateOpts {
