@@ -228,14 +228,15 @@ func (r *Room) touchKey(id string, now time.Time) {
 
 // issue creates a session token for the user whose credentials (role and
 // credential version) were just checked; ErrStale when they changed since.
-func (r *Room) issue(ctx context.Context, username string, role authz.Role, version int64, has2FA bool) (string, error) {
+func (r *Room) issue(ctx context.Context, u User, role authz.Role) (string, error) {
+	username, version, has2FA := u.Username, u.CredVersion, u.TOTPSecret != ""
 	tok, err := randomToken(32)
 	if err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	now := r.d.Now()
 	s := Session{Hash: hashToken(tok), Prefix: tok[:8], Username: username, Role: string(role), CreatedAt: now.Unix(),
-		ExpiresAt: now.Add(TokenTTL).Unix(), CredVersion: version}
+		ExpiresAt: now.Add(TokenTTL).Unix(), CredVersion: version, UserID: u.ID}
 	r.revMu.Lock()
 	defer r.revMu.Unlock()
 	if err := r.d.Store.IssueSession(ctx, s); err != nil {
@@ -548,7 +549,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	if !ok {
 		return LoginResult{}, fmt.Errorf("user %s has unknown role %q", u.Username, u.Role)
 	}
-	tok, err := r.issue(ctx, u.Username, role, u.CredVersion, u.TOTPSecret != "")
+	tok, err := r.issue(ctx, u, role)
 	if errors.Is(err, ErrStale) {
 		// The user was removed, or their password or role changed, while
 		// this login was in flight: the checked credentials are void.

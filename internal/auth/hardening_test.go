@@ -250,11 +250,19 @@ func TestLoginRacingRevocationLeavesNoToken(t *testing.T) {
 		}
 		time.Sleep(30 * time.Millisecond)
 		action := map[string]string{"action": "remove", "username": name}
-		if round%2 == 1 {
+		if round%3 == 1 {
 			action = map[string]string{"action": "change_password", "username": name, "password": "Changed-pass2"}
 		}
 		if st, b := env.Do(http.MethodPost, "/api/admin/users", admin, action); st != http.StatusOK {
 			t.Fatalf("%s: %d %s", action["action"], st, b)
+		}
+		if round%3 == 2 {
+			// Removed and added again (same name and role, another password): another user.
+			action["action"] = "remove+add"
+			if st, b := env.Do(http.MethodPost, "/api/admin/users", admin, map[string]string{"action": "add", "username": name,
+				"password": "Another-pass3", "role": "operator"}); st != http.StatusOK {
+				t.Fatalf("add again: %d %s", st, b)
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 		close(stop)

@@ -20,6 +20,8 @@ type User struct {
 	TOTPSecret string
 	// CredVersion grows with every password or role change (issue 11 item 2).
 	CredVersion int64
+	// ID is the row's id: a user removed and added again is another user.
+	ID int64
 }
 
 // Session is a persisted session token (only its hash is stored).
@@ -32,6 +34,9 @@ type Session struct {
 	ExpiresAt int64
 	// CredVersion is the user's credential version the session was issued under.
 	CredVersion int64
+	// UserID is the id of the user row the credentials were checked against
+	// (checked when issuing, not stored).
+	UserID int64
 	// Has2FA tells (when listed) whether the user has TOTP set up; not stored.
 	Has2FA bool
 }
@@ -107,7 +112,7 @@ type sqlStore struct{ db *db.DB }
 func NewStore(d *db.DB) Store { return &sqlStore{db: d} }
 
 func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT username, hash, role, totp_secret, cred_version FROM users ORDER BY id`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT username, hash, role, totp_secret, cred_version, id FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -115,7 +120,7 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 	var out []User
 	for rows.Next() {
 		var u User
-		if err := rows.Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion); err != nil {
+		if err := rows.Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion, &u.ID); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
 		out = append(out, u)
@@ -125,8 +130,8 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 
 func (s *sqlStore) User(ctx context.Context, username string) (User, error) {
 	var u User
-	err := s.db.R.QueryRowContext(ctx, `SELECT username, hash, role, totp_secret, cred_version FROM users WHERE username = ?`, username).
-		Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion)
+	err := s.db.R.QueryRowContext(ctx, `SELECT username, hash, role, totp_secret, cred_version, id FROM users WHERE username = ?`, username).
+		Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion, &u.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}
@@ -260,15 +265,15 @@ func (s *sqlStore) SetTOTP(ctx context.Context, username, secret string) error {
 func (s *sqlStore) IssueSession(ctx context.Context, x Session) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var role string
-		var ver int64
-		err := tx.QueryRowContext(ctx, `SELECT role, cred_version FROM users WHERE username = ?`, x.Username).Scan(&role, &ver)
+		var ver, id int64
+		err := tx.QueryRowContext(ctx, `SELECT role, cred_version, id FROM users WHERE username = ?`, x.Username).Scan(&role, &ver, &id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrStale
 		}
 		if err != nil {
 			return fmt.Errorf("issue session: %w", err)
 		}
-		if role != x.Role || ver != x.CredVersion {
+		if role != x.Role || ver != x.CredVersion || id != x.UserID {
 			return ErrStale
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (token_hash, prefix, kind, username, role, created_at, expires_at, cred_version)
