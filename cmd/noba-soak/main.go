@@ -322,10 +322,15 @@ func run(d time.Duration, nAgents, nSSE, loginRate int, reportEvery time.Duratio
 		return err
 	}
 
-	// Agents: identify, heartbeat every 30 s, a report every reportEvery.
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	// Agents, each from its own loopback address as agents on their own
+	// hosts would be: identify, heartbeat every 30 s, a report every reportEvery.
+	var transports []*http.Transport
 	sem := make(chan struct{}, 32) // bounded handshake concurrency
 	for i := 0; i < nAgents; i++ {
+		local := &net.TCPAddr{IP: net.IPv4(127, 1, byte(i/250), byte(i%250+1))}
+		tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: local}).DialContext, MaxIdleConnsPerHost: 1}
+		transports = append(transports, tr)
+		hc := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(i int) {
@@ -339,15 +344,21 @@ func run(d time.Duration, nAgents, nSSE, loginRate int, reportEvery time.Duratio
 	for i := 0; i < cap(sem); i++ {
 		<-sem
 	}
-	// SSE clients.
-	sseClient := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, DisableCompression: true}}
+	// SSE clients (browsers on 100 addresses).
+	sseClients := make([]*http.Client, 100)
+	for i := range sseClients {
+		local := &net.TCPAddr{IP: net.IPv4(127, 3, 0, byte(i+1))}
+		tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: local}).DialContext, DisableCompression: true}
+		transports = append(transports, tr)
+		sseClients[i] = &http.Client{Transport: tr}
+	}
 	for i := 0; i < nSSE; i++ {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
+		go func(i int) {
 			defer wg.Done()
-			sseReader(clientsCtx, base, tok, sseClient, sem, &cn)
-		}()
+			sseReader(clientsCtx, base, tok, sseClients[i%len(sseClients)], sem, &cn)
+		}(i)
 	}
 	for i := 0; i < cap(sem); i++ {
 		sem <- struct{}{}
@@ -362,8 +373,16 @@ func run(d time.Duration, nAgents, nSSE, loginRate int, reportEvery time.Duratio
 		loginFlood(clientsCtx, addr, loginRate, &cn)
 	}()
 
+	conn, _ := ch.fresh()
+	fmt.Printf("connected: %s\n        %s\n", conn, &cn)
+	// Warm up until every agent reported once (each then keeps its
+	// keep-alive connection), so that start and end compare like with like.
+	select {
+	case <-ctx.Done():
+	case <-time.After(reportEvery + 15*time.Second):
+	}
 	start, _ := ch.fresh()
-	fmt.Printf("start:  %s\n        %s\n", start, &cn)
+	fmt.Printf("start:  %s (after a warm-up of %v)\n        %s\n", start, reportEvery+15*time.Second, &cn)
 	t0 := time.Now()
 	tick := time.NewTicker(time.Minute)
 loop:
@@ -382,8 +401,9 @@ loop:
 	fmt.Printf("end:    %s refused=%d\n        %s\n", end, refused, &cn)
 	endClients()
 	wg.Wait()
-	hc.CloseIdleConnections()
-	sseClient.CloseIdleConnections()
+	for _, tr := range transports {
+		tr.CloseIdleConnections()
+	}
 	time.Sleep(3 * sampleTick) // let the server notice every close
 	after, _ := ch.fresh()
 	fmt.Printf("after:  %s (clients gone 15 s)\n", after)
@@ -415,7 +435,7 @@ func login(base string) (string, error) {
 func agent(ctx context.Context, base, host string, hc *http.Client, reportEvery time.Duration, sem chan struct{}, cn *counters) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+wire.PathWS,
-		&websocket.DialOptions{HTTPHeader: http.Header{wire.HeaderAgentKey: {agentKey}}})
+		&websocket.DialOptions{HTTPClient: &http.Client{Transport: hc.Transport}, HTTPHeader: http.Header{wire.HeaderAgentKey: {agentKey}}})
 	cancel()
 	if err == nil {
 		err = c.Write(ctx, websocket.MessageText, wire.Identify(host, agentVer).Marshal())
