@@ -43,9 +43,16 @@ func (d Deadlines) Limit() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rc := http.NewResponseController(w)
-			now := time.Now()
-			_ = rc.SetReadDeadline(now.Add(d.Read))
-			_ = rc.SetWriteDeadline(now.Add(d.Write))
+			if IsWebSocketHandshake(r) || headerHasToken(r.Header, "Accept", "text/event-stream") {
+				// A stream, whichever way its handler was mounted: no deadline
+				// (its handler watches the connection itself).
+				_ = rc.SetReadDeadline(time.Time{})
+				_ = rc.SetWriteDeadline(time.Time{})
+			} else {
+				now := time.Now()
+				_ = rc.SetReadDeadline(now.Add(d.Read))
+				_ = rc.SetWriteDeadline(now.Add(d.Write))
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
