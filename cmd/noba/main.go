@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/server"
 )
 
@@ -55,7 +56,12 @@ func serve() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	s, err := server.New(ctx, cfg, log)
+	// NOBA_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For is believed.
+	proxies, err := httpx.ParsePrefixes(os.Getenv("NOBA_TRUSTED_PROXIES"))
+	if err != nil {
+		return fmt.Errorf("NOBA_TRUSTED_PROXIES: %w", err)
+	}
+	s, err := server.New(ctx, cfg, log, server.WithTrustedProxies(proxies))
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func TestSettingsMaskingAndMaskedRoundTrip(t *testing.T) {
 	if strings.Contains(string(raw), "tok-secret-1") || !strings.Contains(string(raw), "ENC:") {
 		t.Fatalf("config.yaml holds a plaintext secret:\n%s", raw)
 	}
-	// The changelog lists changes, secrets masked; the audit has settings_update.
+	// The changelog lists changes, secrets masked.
 	var log []struct {
 		Username string `json:"username"`
 		Changes  []struct{ Key, Old, New string }

@@ -49,7 +49,7 @@ func (r *Room) postSettings(ctx context.Context, in *postSettingsIn) (*statusOut
 		if errors.Is(err, config.ErrInvalid) {
 			return nil, settingsErr(err)
 		}
-		r.d.Audit.Record(ctx, "settings_update", p.Username, "Settings update failed", ip)
+		r.d.Audit.Record(ctx, "settings_save", p.Username, "Settings update failed", ip)
 		return nil, fmt.Errorf("failed to write settings: %w", err)
 	}
 	if len(changes) > 0 {
@@ -64,7 +64,8 @@ func (r *Room) postSettings(ctx context.Context, in *postSettingsIn) (*statusOut
 		js20, _ := json.Marshal(first)
 		r.d.Audit.Record(ctx, "settings_change", p.Username, string(js20), ip)
 	}
-	r.d.Audit.Record(ctx, "settings_update", p.Username, "Updated web settings", ip)
+	// The reference's action name (issue 11 item 11): settings_save.
+	r.d.Audit.Record(ctx, "settings_save", p.Username, "Settings written to config.yaml", ip)
 	out := &statusOut{}
 	out.Body.Status = "ok"
 	return out, nil

@@ -139,7 +139,7 @@ func TestRuleFiresNotifiesCoolsDownResolvesAndCountsInSLA(t *testing.T) {
 		Status, Message string
 		Results         []alerts.ChannelResult
 	}
-	if st := env.JSON(http.MethodPost, "/api/notifications/test", admin, nil, &tn); st != http.StatusOK || tn.Message != "Notification sent" || len(tn.Results) != 2 {
+	if st := env.JSON(http.MethodPost, "/api/notifications/test", admin, nil, &tn); st != http.StatusOK || tn.Status != "sent" || tn.Message != "Notification sent" || len(tn.Results) != 2 {
 		t.Fatalf("test notification: %d %+v", st, tn)
 	}
 	hook.wait(t, "test", "test")

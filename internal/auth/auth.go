@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fernet/fernet-go"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -57,6 +59,8 @@ type session struct {
 	role      authz.Role
 	prefix    string
 	expiresAt time.Time
+	version   int64
+	has2FA    bool
 }
 
 type wsToken struct {
@@ -80,6 +84,16 @@ type Room struct {
 
 	wsMu     sync.Mutex
 	wsTokens map[string]wsToken
+
+	// revMu orders issuing a session (its database check and the entry in
+	// memory) against revoking a user's sessions, so that a login in
+	// flight cannot add a session after the revocation swept memory.
+	revMu sync.Mutex
+
+	totpKey *fernet.Key
+
+	allowMu sync.Mutex
+	pol     *authPolicy
 }
 
 // New builds the auth room and loads persisted sessions.
@@ -103,9 +117,38 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 		return nil, err
 	}
 	for _, s := range ss {
-		r.sessions[s.Hash] = session{username: s.Username, role: authz.Role(s.Role), prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0)}
+		r.sessions[s.Hash] = session{username: s.Username, role: authz.Role(s.Role), prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0), version: s.CredVersion,
+			has2FA: s.Has2FA}
 	}
 	return r, nil
+}
+
+// SealTOTP makes the room keep TOTP secrets sealed with the key in
+// keyFile (created on first use) and seals those still stored in plain
+// text (spec 10 §13 S13). Call it before serving.
+func (r *Room) SealTOTP(ctx context.Context, keyFile string) error {
+	k, err := loadTOTPKey(keyFile)
+	if err != nil {
+		return err
+	}
+	r.totpKey = k
+	us, err := r.d.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.TOTPSecret == "" || strings.HasPrefix(u.TOTPSecret, totpPrefix) {
+			continue
+		}
+		sealed, err := r.sealTOTP(u.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		if err := r.d.Store.SetTOTP(ctx, u.Username, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Limiter exposes the login limiter (for the cleanup job).
@@ -137,7 +180,8 @@ func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (aut
 		r.mu.RUnlock()
 		if ok {
 			if r.d.Now().Before(s.expiresAt) {
-				return authz.Principal{Username: s.username, Role: s.role, Kind: "session", Token: value}, nil
+				return authz.Principal{Username: s.username, Role: s.role, Kind: "session", Token: value,
+					Needs2FASetup: !s.has2FA && r.require2FA()}, nil
 			}
 			r.mu.Lock()
 			delete(r.sessions, h)
@@ -146,8 +190,9 @@ func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (aut
 	}
 	k, err := r.d.Store.APIKeyByHash(ctx, h)
 	if err != nil {
-		// A one-time WebSocket handshake token (30 s, single use) also authenticates.
-		if !apiKey {
+		// A one-time WebSocket token (30 s, single use) authenticates a
+		// WebSocket handshake and nothing else.
+		if !apiKey && authz.IsWebSocketHandshake(ctx) {
 			if p, ok := r.ConsumeWSToken(value); ok {
 				return p, nil
 			}
@@ -181,15 +226,20 @@ func (r *Room) touchKey(id string, now time.Time) {
 	}
 }
 
-// issue creates a session token for the user.
-func (r *Room) issue(ctx context.Context, username string, role authz.Role) (string, error) {
+// issue creates a session token for the user whose credentials (role and
+// credential version) were just checked; ErrStale when they changed since.
+func (r *Room) issue(ctx context.Context, u User, role authz.Role) (string, error) {
+	username, version, has2FA := u.Username, u.CredVersion, u.TOTPSecret != ""
 	tok, err := randomToken(32)
 	if err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	now := r.d.Now()
-	s := Session{Hash: hashToken(tok), Prefix: tok[:8], Username: username, Role: string(role), CreatedAt: now.Unix(), ExpiresAt: now.Add(TokenTTL).Unix()}
-	if err := r.d.Store.AddSession(ctx, s); err != nil {
+	s := Session{Hash: hashToken(tok), Prefix: tok[:8], Username: username, Role: string(role), CreatedAt: now.Unix(),
+		ExpiresAt: now.Add(TokenTTL).Unix(), CredVersion: version, UserID: u.ID}
+	r.revMu.Lock()
+	defer r.revMu.Unlock()
+	if err := r.d.Store.IssueSession(ctx, s); err != nil {
 		return "", err
 	}
 	r.mu.Lock()
@@ -200,7 +250,7 @@ func (r *Room) issue(ctx context.Context, username string, role authz.Role) (str
 			}
 		}
 	}
-	r.sessions[s.Hash] = session{username: username, role: role, prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0)}
+	r.sessions[s.Hash] = session{username: username, role: role, prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0), version: version, has2FA: has2FA}
 	r.mu.Unlock()
 	return tok, nil
 }
@@ -214,7 +264,22 @@ func (r *Room) Revoke(ctx context.Context, token string) error {
 	return r.d.Store.DeleteSession(ctx, h)
 }
 
-// dropUserSessions removes the user's sessions from memory, except keepHash.
+// revokeUser runs change (a store call that changes the user's
+// credentials and deletes their sessions in its transaction), then drops
+// the user's sessions and one-time WebSocket tokens from memory, except the
+// session keepHash, all while no session can be issued.
+func (r *Room) revokeUser(username, keepHash string, change func() error) error {
+	r.revMu.Lock()
+	defer r.revMu.Unlock()
+	if err := change(); err != nil {
+		return err
+	}
+	r.dropUserSessions(username, keepHash)
+	return nil
+}
+
+// dropUserSessions removes the user's sessions and one-time WebSocket
+// tokens from memory, except keepHash.
 func (r *Room) dropUserSessions(username, keepHash string) {
 	r.mu.Lock()
 	for h, s := range r.sessions {
@@ -223,6 +288,13 @@ func (r *Room) dropUserSessions(username, keepHash string) {
 		}
 	}
 	r.mu.Unlock()
+	r.wsMu.Lock()
+	for t, w := range r.wsTokens {
+		if w.p.Username == username {
+			delete(r.wsTokens, t)
+		}
+	}
+	r.wsMu.Unlock()
 }
 
 // Purge drops expired sessions from memory and the database, and prunes the limiter.
@@ -425,13 +497,19 @@ func tooMany(left time.Duration) error {
 }
 
 // Login checks credentials (and the TOTP code when the user has 2FA) for
-// the client at ip, applying the rate limit.
+// the client at ip, applying the rate limits: the attempt takes its slot in
+// the limiter before the password is hashed.
 func (r *Room) Login(ctx context.Context, username, password, code, ip string) (LoginResult, error) {
-	if left := r.limiter.Locked(ip); left > 0 {
+	if !r.addressAllowed(ip) {
+		return LoginResult{}, httpx.Forbidden("Access denied from this address")
+	}
+	t, left := r.limiter.Reserve(ip, username)
+	if left > 0 {
 		return LoginResult{}, tooMany(left)
 	}
+	defer r.limiter.Release(t) // a no-op once Fail or Succeed decided
 	fail := func() (LoginResult, error) {
-		r.limiter.Fail(ip)
+		r.limiter.Fail(t)
 		who := username
 		if who == "" {
 			who = "unknown"
@@ -460,35 +538,144 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 		if code == "" {
 			return LoginResult{Requires2FA: true, Username: u.Username}, nil
 		}
-		if !r.checkTOTP(u.Username, u.TOTPSecret, code) {
+		if !r.checkTOTP(u.Username, r.openTOTP(u.TOTPSecret), code) {
 			// §13 S7: a wrong code counts against the limiter.
-			r.limiter.Fail(ip)
+			r.limiter.Fail(t)
 			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)
 			return LoginResult{}, httpx.Unauthorized("Invalid 2FA code")
-		}
-	}
-	r.limiter.Reset(ip)
-	if upgrade {
-		if h, err := r.hash(password); err == nil {
-			if err := r.d.Store.UpgradeHash(ctx, u.Username, h); err != nil {
-				r.d.Log.Warn("password hash upgrade failed", "username", u.Username, "err", err)
-			}
 		}
 	}
 	role, ok := authz.ParseRole(u.Role)
 	if !ok {
 		return LoginResult{}, fmt.Errorf("user %s has unknown role %q", u.Username, u.Role)
 	}
-	tok, err := r.issue(ctx, u.Username, role)
+	tok, err := r.issue(ctx, u, role)
+	if errors.Is(err, ErrStale) {
+		// The user was removed, or their password or role changed, while
+		// this login was in flight: the checked credentials are void.
+		return fail()
+	}
 	if err != nil {
 		return LoginResult{}, err
 	}
+	r.limiter.Succeed(t)
+	if upgrade {
+		if h, err := r.hash(password); err == nil {
+			if err := r.d.Store.UpgradeHash(ctx, u.Username, u.Hash, h); err != nil {
+				r.d.Log.Warn("password hash upgrade failed", "username", u.Username, "err", err)
+			}
+		}
+	}
 	res := LoginResult{Token: tok, Role: string(role), Username: u.Username}
-	if req, _ := r.d.Settings.Get()["require2fa"].(bool); req && u.TOTPSecret == "" {
+	if r.require2FA() && u.TOTPSecret == "" {
 		res.Requires2FASetup = true
 	}
 	r.d.Audit.Record(ctx, "login", u.Username, "success", ip)
 	return res, nil
+}
+
+// setHas2FA records in the user's live sessions whether they have TOTP.
+func (r *Room) setHas2FA(username string, on bool) {
+	r.mu.Lock()
+	for h, s := range r.sessions {
+		if s.username == username {
+			s.has2FA = on
+			r.sessions[h] = s
+		}
+	}
+	r.mu.Unlock()
+}
+
+// AllowAddress implements authz.AddressGate: with the ipWhitelist setting
+// (addresses or CIDR ranges, comma-separated) non-empty, users may call only
+// from a listed address (spec 10 §13 S8). Agents and public routes are not
+// concerned.
+func (r *Room) AllowAddress(ctx context.Context) bool {
+	return r.addressAllowed(httpx.ClientIP(ctx))
+}
+
+func (r *Room) addressAllowed(ip string) bool {
+	list := r.policy().allow
+	if len(list) == 0 {
+		return true
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range list {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// require2FA reports the require2fa setting.
+func (r *Room) require2FA() bool { return r.policy().require2FA }
+
+// authPolicy is what the guards read from the settings on every request.
+type authPolicy struct {
+	require2FA bool
+	allow      []netip.Prefix
+	// stamp identifies the settings file version it was read from.
+	stamp string
+}
+
+// policy returns the settings the guards read on every request, read again
+// only when the settings file changed (a stat instead of decoding every
+// setting per request).
+func (r *Room) policy() authPolicy {
+	stamp := ""
+	if p, ok := r.d.Settings.(interface{ Path() string }); ok {
+		if fi, err := os.Stat(p.Path()); err == nil {
+			stamp = fmt.Sprintf("%d:%d", fi.ModTime().UnixNano(), fi.Size())
+		} else {
+			stamp = "absent"
+		}
+	}
+	r.allowMu.Lock()
+	defer r.allowMu.Unlock()
+	if stamp != "" && r.pol != nil && r.pol.stamp == stamp {
+		return *r.pol
+	}
+	st := r.d.Settings.Get()
+	pol := authPolicy{stamp: stamp}
+	pol.require2FA, _ = st["require2fa"].(bool)
+	var raw string
+	switch v := st["ipWhitelist"].(type) {
+	case string:
+		raw = v
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		raw = strings.Join(parts, ",")
+	}
+	if strings.TrimSpace(raw) != "" {
+		list, err := httpx.ParsePrefixes(raw)
+		if err != nil {
+			// A list that does not parse must not open the door: keep what
+			// parses (an empty result still refuses everyone).
+			r.d.Log.Warn("ipWhitelist has entries that are not addresses or CIDR ranges", "err", err)
+			list = nil
+			for _, f := range strings.Split(raw, ",") {
+				if p, err := httpx.ParsePrefixes(f); err == nil {
+					list = append(list, p...)
+				}
+			}
+			if len(list) == 0 {
+				list = []netip.Prefix{netip.PrefixFrom(netip.IPv6Unspecified(), 128)}
+			}
+		}
+		pol.allow = list
+	}
+	r.pol = &pol
+	return pol
 }
 
 func totpOpts() totp.ValidateOpts {
@@ -525,6 +712,18 @@ func (r *Room) IssueWSToken(p authz.Principal) (string, error) {
 		return "", err
 	}
 	now := r.d.Now()
+	// Ordered against revocation: a token is never issued for a session
+	// that was revoked meanwhile.
+	r.revMu.Lock()
+	defer r.revMu.Unlock()
+	if p.Kind == "session" {
+		r.mu.RLock()
+		_, live := r.sessions[hashToken(p.Token)]
+		r.mu.RUnlock()
+		if !live {
+			return "", httpx.Unauthorized("Unauthorized")
+		}
+	}
 	r.wsMu.Lock()
 	for k, w := range r.wsTokens {
 		if !now.Before(w.expires) {

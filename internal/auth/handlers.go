@@ -135,12 +135,17 @@ func (r *Room) totpEnable(ctx context.Context, in *totpEnableIn) (*statusOut, er
 	if p.Kind != "session" {
 		return nil, httpx.Invalid("2FA can only be enabled for user accounts")
 	}
-	if err := r.d.Store.SetTOTP(ctx, p.Username, secret); err != nil {
+	sealed, err := r.sealTOTP(secret)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.d.Store.SetTOTP(ctx, p.Username, sealed); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, httpx.NotFound("User not found")
 		}
 		return nil, err
 	}
+	r.setHas2FA(p.Username, true)
 	r.d.Audit.Record(ctx, "totp_enable", p.Username, "Enabled 2FA", httpx.ClientIP(ctx))
 	return ok()
 }
@@ -162,6 +167,7 @@ func (r *Room) totpDisable(ctx context.Context, in *totpDisableIn) (*statusOut, 
 	} else if errors.Is(err, ErrNotFound) {
 		return nil, httpx.NotFound("User not found")
 	}
+	r.setHas2FA(target, false)
 	r.d.Audit.Record(ctx, "totp_disable", p.Username, "Disabled 2FA for "+target, httpx.ClientIP(ctx))
 	return ok()
 }
@@ -256,14 +262,13 @@ func (r *Room) changeOwnPassword(ctx context.Context, in *ownPasswordIn) (*statu
 		return nil, err
 	}
 	keep := hashToken(p.Token)
-	if err := r.d.Store.SetPassword(ctx, p.Username, h, keep); err != nil {
+	// §13 S5: every other session of the user dies with the old password.
+	if err := r.revokeUser(p.Username, keep, func() error { return r.d.Store.SetPassword(ctx, p.Username, h, keep) }); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, errors.New("failed to update password: user vanished")
 		}
 		return nil, err
 	}
-	// §13 S5: every other session of the user dies with the old password.
-	r.dropUserSessions(p.Username, keep)
 	r.d.Audit.Record(ctx, "password_change_self", p.Username, "Changed own password", httpx.ClientIP(ctx))
 	return ok()
 }
@@ -445,7 +450,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		r.d.Audit.Record(ctx, "user_add", caller, "Added "+name+" with role "+role, ip)
 		return done, nil
 	case "remove":
-		if err := r.d.Store.RemoveUser(ctx, name); err != nil {
+		if err := r.revokeUser(name, "", func() error { return r.d.Store.RemoveUser(ctx, name) }); err != nil {
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return nil, httpx.NotFound("User not found")
@@ -454,7 +459,6 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 			}
 			return nil, err
 		}
-		r.dropUserSessions(name, "")
 		r.d.Audit.Record(ctx, "user_remove", caller, "Removed "+name, ip)
 		return done, nil
 	case "change_password":
@@ -465,13 +469,12 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		if err != nil {
 			return nil, err
 		}
-		if err := r.d.Store.SetPassword(ctx, name, h, ""); err != nil {
+		if err := r.revokeUser(name, "", func() error { return r.d.Store.SetPassword(ctx, name, h, "") }); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil, httpx.NotFound("User not found")
 			}
 			return nil, err
 		}
-		r.dropUserSessions(name, "")
 		r.d.Audit.Record(ctx, "user_password_change", caller, "Changed password for "+name, ip)
 		return done, nil
 	case "set_role":
@@ -479,7 +482,7 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 		if !okRole {
 			return nil, httpx.Invalid("Invalid username or role")
 		}
-		if err := r.d.Store.SetRole(ctx, name, string(role)); err != nil {
+		if err := r.revokeUser(name, "", func() error { return r.d.Store.SetRole(ctx, name, string(role)) }); err != nil {
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return nil, httpx.NotFound("User not found")
@@ -488,7 +491,6 @@ func (r *Room) manageUsers(ctx context.Context, in *manageUsersIn) (*manageUsers
 			}
 			return nil, err
 		}
-		r.dropUserSessions(name, "")
 		r.d.Audit.Record(ctx, "user_role_change", caller, "Set role of "+name+" to "+string(role), ip)
 		return done, nil
 	}
@@ -527,6 +529,9 @@ func (r *Room) createKey(ctx context.Context, in *createKeyIn) (*createKeyOut, e
 	name := strings.TrimSpace(in.Body.Name)
 	if name == "" {
 		return nil, httpx.Invalid("Name is required")
+	}
+	if !ValidName(name) {
+		return nil, httpx.Invalid("Name must be printable text of at most 100 characters (no control or bidi characters)")
 	}
 	role := in.Body.Role
 	if role == "" {

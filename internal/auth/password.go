@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/noba-go/noba/internal/httpx"
 )
@@ -109,10 +110,35 @@ func ValidUsername(u string) bool {
 	if u == "" || len([]rune(u)) > 64 {
 		return false
 	}
+	if !utf8.ValidString(u) {
+		return false
+	}
 	for _, r := range u {
-		if unicode.IsSpace(r) || r == ':' || r == '/' || r == '\\' {
+		if unicode.IsSpace(r) || r == ':' || r == '/' || r == '\\' || unsafeRune(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// ValidName reports whether a display name (an API key's) is printable
+// text: valid UTF-8, at most 100 characters, no control, format or bidi
+// override characters (issue 11 item 9).
+func ValidName(s string) bool {
+	if s == "" || !utf8.ValidString(s) || len([]rune(s)) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if unsafeRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// unsafeRune: NUL and every other control character, and the format
+// characters (Unicode Cf: bidi embeddings, overrides and isolates, zero
+// width joiners, BOM...) that make a name display as another.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }

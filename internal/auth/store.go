@@ -18,6 +18,10 @@ type User struct {
 	Hash       string
 	Role       string
 	TOTPSecret string
+	// CredVersion grows with every password or role change (issue 11 item 2).
+	CredVersion int64
+	// ID is the row's id: a user removed and added again is another user.
+	ID int64
 }
 
 // Session is a persisted session token (only its hash is stored).
@@ -28,7 +32,18 @@ type Session struct {
 	Role      string
 	CreatedAt int64
 	ExpiresAt int64
+	// CredVersion is the user's credential version the session was issued under.
+	CredVersion int64
+	// UserID is the id of the user row the credentials were checked against
+	// (checked when issuing, not stored).
+	UserID int64
+	// Has2FA tells (when listed) whether the user has TOTP set up; not stored.
+	Has2FA bool
 }
+
+// ErrStale refuses issuing a session for a user whose credentials changed
+// (or who was removed) since the password was checked.
+var ErrStale = errors.New("credentials changed")
 
 // APIKey is an API key (only its hash is stored).
 type APIKey struct {
@@ -61,11 +76,16 @@ type Store interface {
 	RemoveUser(ctx context.Context, username string) error
 	// SetPassword replaces the hash and deletes the user's sessions, except keepHash.
 	SetPassword(ctx context.Context, username, hash, keepHash string) error
-	UpgradeHash(ctx context.Context, username, hash string) error
+	// UpgradeHash replaces oldHash by hash (same password, more work), only
+	// while oldHash is still the user's hash.
+	UpgradeHash(ctx context.Context, username, oldHash, hash string) error
 	SetRole(ctx context.Context, username, role string) error
 	SetTOTP(ctx context.Context, username, secret string) error
 
-	AddSession(ctx context.Context, s Session) error
+	// IssueSession stores a session in one transaction with the check that
+	// the user still exists with s.Role and s.CredVersion (else ErrStale).
+	IssueSession(ctx context.Context, s Session) error
+	// Sessions lists the live sessions whose user and credential version are current.
 	Sessions(ctx context.Context, now int64) ([]Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 	PurgeSessions(ctx context.Context, now int64) (int64, error)
@@ -92,7 +112,7 @@ type sqlStore struct{ db *db.DB }
 func NewStore(d *db.DB) Store { return &sqlStore{db: d} }
 
 func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT username, hash, role, totp_secret FROM users ORDER BY id`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT username, hash, role, totp_secret, cred_version, id FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -100,7 +120,7 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 	var out []User
 	for rows.Next() {
 		var u User
-		if err := rows.Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret); err != nil {
+		if err := rows.Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion, &u.ID); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
 		out = append(out, u)
@@ -110,8 +130,8 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 
 func (s *sqlStore) User(ctx context.Context, username string) (User, error) {
 	var u User
-	err := s.db.R.QueryRowContext(ctx, `SELECT username, hash, role, totp_secret FROM users WHERE username = ?`, username).
-		Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret)
+	err := s.db.R.QueryRowContext(ctx, `SELECT username, hash, role, totp_secret, cred_version, id FROM users WHERE username = ?`, username).
+		Scan(&u.Username, &u.Hash, &u.Role, &u.TOTPSecret, &u.CredVersion, &u.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}
@@ -183,7 +203,7 @@ func (s *sqlStore) RemoveUser(ctx context.Context, username string) error {
 
 func (s *sqlStore) SetPassword(ctx context.Context, username, hash, keepHash string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET hash = ? WHERE username = ?`, hash, username)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET hash = ?, cred_version = cred_version + 1 WHERE username = ?`, hash, username)
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
@@ -193,12 +213,19 @@ func (s *sqlStore) SetPassword(ctx context.Context, username, hash, keepHash str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE username = ? AND token_hash <> ?`, username, keepHash); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
+		if keepHash != "" {
+			// The session that changed the password lives on under the new version.
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET cred_version = (SELECT cred_version FROM users WHERE username = ?) WHERE token_hash = ?`,
+				username, keepHash); err != nil {
+				return fmt.Errorf("keep session: %w", err)
+			}
+		}
 		return nil
 	})
 }
 
-func (s *sqlStore) UpgradeHash(ctx context.Context, username, hash string) error {
-	_, err := s.db.W.ExecContext(ctx, `UPDATE users SET hash = ? WHERE username = ?`, hash, username)
+func (s *sqlStore) UpgradeHash(ctx context.Context, username, oldHash, hash string) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE users SET hash = ? WHERE username = ? AND hash = ?`, hash, username, oldHash)
 	if err != nil {
 		return fmt.Errorf("upgrade hash: %w", err)
 	}
@@ -214,7 +241,7 @@ func (s *sqlStore) SetRole(ctx context.Context, username, role string) error {
 		if last && role != "admin" {
 			return ErrLastAdmin
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE username = ?`, role, username); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, cred_version = cred_version + 1 WHERE username = ?`, role, username); err != nil {
 			return fmt.Errorf("set role: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE username = ?`, username); err != nil {
@@ -235,17 +262,32 @@ func (s *sqlStore) SetTOTP(ctx context.Context, username, secret string) error {
 	return nil
 }
 
-func (s *sqlStore) AddSession(ctx context.Context, x Session) error {
-	_, err := s.db.W.ExecContext(ctx, `INSERT INTO tokens (token_hash, prefix, kind, username, role, created_at, expires_at) VALUES (?, ?, 'session', ?, ?, ?, ?)`,
-		x.Hash, x.Prefix, x.Username, x.Role, x.CreatedAt, x.ExpiresAt)
-	if err != nil {
-		return fmt.Errorf("add session: %w", err)
-	}
-	return nil
+func (s *sqlStore) IssueSession(ctx context.Context, x Session) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		var ver, id int64
+		err := tx.QueryRowContext(ctx, `SELECT role, cred_version, id FROM users WHERE username = ?`, x.Username).Scan(&role, &ver, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrStale
+		}
+		if err != nil {
+			return fmt.Errorf("issue session: %w", err)
+		}
+		if role != x.Role || ver != x.CredVersion || id != x.UserID {
+			return ErrStale
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (token_hash, prefix, kind, username, role, created_at, expires_at, cred_version)
+			VALUES (?, ?, 'session', ?, ?, ?, ?, ?)`, x.Hash, x.Prefix, x.Username, x.Role, x.CreatedAt, x.ExpiresAt, x.CredVersion); err != nil {
+			return fmt.Errorf("add session: %w", err)
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) Sessions(ctx context.Context, now int64) ([]Session, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT token_hash, prefix, username, role, created_at, expires_at FROM tokens WHERE expires_at > ? ORDER BY created_at`, now)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT t.token_hash, t.prefix, t.username, t.role, t.created_at, t.expires_at, t.cred_version, u.totp_secret <> ''
+		FROM tokens t JOIN users u ON u.username = t.username AND u.cred_version = t.cred_version AND u.role = t.role
+		WHERE t.expires_at > ? ORDER BY t.created_at`, now)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -253,7 +295,7 @@ func (s *sqlStore) Sessions(ctx context.Context, now int64) ([]Session, error) {
 	var out []Session
 	for rows.Next() {
 		var x Session
-		if err := rows.Scan(&x.Hash, &x.Prefix, &x.Username, &x.Role, &x.CreatedAt, &x.ExpiresAt); err != nil {
+		if err := rows.Scan(&x.Hash, &x.Prefix, &x.Username, &x.Role, &x.CreatedAt, &x.ExpiresAt, &x.CredVersion, &x.Has2FA); err != nil {
 			return nil, fmt.Errorf("list sessions: %w", err)
 		}
 		out = append(out, x)

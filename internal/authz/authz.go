@@ -89,6 +89,12 @@ type Principal struct {
 	Kind string
 	// Token is the raw session token the caller presented (empty for API keys).
 	Token string
+	// Needs2FASetup is set for a session of a user without TOTP while the
+	// require2fa setting is on: it may only reach the 2FA setup routes.
+	Needs2FASetup bool
+	// AddressDenied is set (with a 403) when the caller's address is not
+	// in the ipWhitelist setting.
+	AddressDenied bool
 }
 
 type ctxKey struct{}
@@ -120,6 +126,12 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, value string, apiKey bool) (Principal, error)
 }
 
+// AddressGate is implemented by an Authenticator that restricts the
+// addresses users may call from (the ipWhitelist setting, spec 10 §13 S8).
+type AddressGate interface {
+	AllowAddress(ctx context.Context) bool
+}
+
 // Credential extracts the credential of a request: the Authorization header
 // (Bearer or ApiKey) or else the token query parameter.
 func Credential(header, query string) (value string, apiKey bool) {
@@ -142,6 +154,9 @@ func Check(ctx context.Context, a Authenticator, access Access, header, query st
 	if v == "" || a == nil {
 		return Principal{}, http.StatusUnauthorized
 	}
+	if g, ok := a.(AddressGate); ok && !g.AllowAddress(ctx) {
+		return Principal{AddressDenied: true}, http.StatusForbidden
+	}
 	p, err := a.Authenticate(ctx, v, apiKey)
 	if err != nil {
 		return Principal{}, http.StatusUnauthorized
@@ -150,4 +165,18 @@ func Check(ctx context.Context, a Authenticator, access Access, header, query st
 		return p, http.StatusForbidden
 	}
 	return p, 0
+}
+
+type wsKey struct{}
+
+// WithWebSocketHandshake marks ctx as the context of a WebSocket handshake:
+// only there may a one-time WebSocket token authenticate.
+func WithWebSocketHandshake(ctx context.Context) context.Context {
+	return context.WithValue(ctx, wsKey{}, true)
+}
+
+// IsWebSocketHandshake reports whether ctx was marked by WithWebSocketHandshake.
+func IsWebSocketHandshake(ctx context.Context) bool {
+	v, _ := ctx.Value(wsKey{}).(bool)
+	return v
 }

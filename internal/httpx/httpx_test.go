@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -37,27 +38,55 @@ func TestRequestLogRedactsTokens(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := httpx.Chain(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }),
-		httpx.ClientIPs(false), httpx.Logging(log))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/stream?token=s3cr3t-token&services=nginx&key=agentkey1", nil))
+		httpx.ClientIPs(nil), httpx.Logging(log))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet,
+		"/api/stream?token=s3cr3t-token&services=nginx&key=agentkey1&api_key=apikey22&apikey=apikey33&secret=sec44", nil))
 	out := logs.String()
-	if strings.Contains(out, "s3cr3t-token") || strings.Contains(out, "agentkey1") || !strings.Contains(out, "services=nginx") {
-		t.Fatalf("log line: %s", out)
+	for _, secret := range []string{"s3cr3t-token", "agentkey1", "apikey22", "apikey33", "sec44"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log line carries %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "services=nginx") {
+		t.Fatalf("log line lost a plain value: %s", out)
 	}
 }
 
-func TestClientIPTrustProxy(t *testing.T) {
+func TestClientIPTrustedProxies(t *testing.T) {
 	var got string
 	h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = httpx.ClientIP(r.Context()) })
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.RemoteAddr = "10.0.0.9:1234"
-	req.Header.Set("X-Forwarded-For", " 203.0.113.7 , 10.0.0.1")
-	httpx.ClientIPs(false)(h).ServeHTTP(httptest.NewRecorder(), req)
-	if got != "10.0.0.9" {
-		t.Fatalf("untrusted: %q", got)
+	proxies, err := httpx.ParsePrefixes("10.0.0.0/8, 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
 	}
-	httpx.ClientIPs(true)(h).ServeHTTP(httptest.NewRecorder(), req)
-	if got != "203.0.113.7" {
-		t.Fatalf("trusted: %q", got)
+	if _, err := httpx.ParsePrefixes("10.0.0.0/8,not-an-ip"); err == nil {
+		t.Fatal("a malformed list was accepted")
+	}
+	cases := []struct {
+		name, peer, xff string
+		trusted         bool
+		want            string
+	}{
+		{"no trust: the peer", "10.0.0.9:1234", "203.0.113.7, 10.0.0.1", false, "10.0.0.9"},
+		{"trusted chain: the rightmost untrusted hop", "10.0.0.9:1234", " 203.0.113.7 , 10.0.0.1", true, "203.0.113.7"},
+		{"a forged leftmost hop is ignored", "10.0.0.9:1234", "1.1.1.1, 198.51.100.4", true, "198.51.100.4"},
+		{"an untrusted peer's header is ignored", "198.51.100.9:1234", "10.0.0.1", true, "198.51.100.9"},
+		{"a single trusted address", "192.0.2.1:80", "198.51.100.5", true, "198.51.100.5"},
+		{"garbage stops the walk", "10.0.0.9:1", "198.51.100.5, junk", true, "10.0.0.9"},
+		{"only proxies: the leftmost of them", "10.0.0.9:1", "10.1.1.1, 10.2.2.2", true, "10.1.1.1"},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = c.peer
+		req.Header.Set("X-Forwarded-For", c.xff)
+		var tr []netip.Prefix
+		if c.trusted {
+			tr = proxies
+		}
+		httpx.ClientIPs(tr)(h).ServeHTTP(httptest.NewRecorder(), req)
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
 	}
 }
 

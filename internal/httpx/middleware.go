@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -32,26 +34,90 @@ func ClientIP(ctx context.Context) string {
 	return s
 }
 
-// ClientIPs records the client address: the TCP peer, or the first
-// X-Forwarded-For element when trustProxy is set (spec 10 §0.5).
-func ClientIPs(trustProxy bool) Middleware {
+// ClientIPs records the client address. X-Forwarded-For is read only when
+// the TCP peer is one of the trusted proxies, and then from the right: the
+// client is the rightmost address that is not itself a trusted proxy (each
+// proxy appends the address it received from, so everything left of that
+// hop was written by the client and may be forged). With no trusted
+// proxies X-Forwarded-For is ignored.
+func ClientIPs(trusted []netip.Prefix) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ip := r.RemoteAddr
-			if h, _, err := net.SplitHostPort(ip); err == nil {
-				ip = h
-			}
-			if trustProxy {
-				if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-					first, _, _ := strings.Cut(xff, ",")
-					if f := strings.TrimSpace(first); f != "" {
-						ip = f
-					}
-				}
-			}
+			ip := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ipKey{}, ip)))
 		})
 	}
+}
+
+// ClientAddr resolves the client address of a request from its TCP peer
+// (host:port) and X-Forwarded-For header lines, as ClientIPs does.
+func ClientAddr(remote string, xff []string, trusted []netip.Prefix) string {
+	ip := remote
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	if len(trusted) == 0 || len(xff) == 0 || !isTrusted(ip, trusted) {
+		return ip
+	}
+	var hops []string
+	for _, line := range xff {
+		for _, h := range strings.Split(line, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			// A malformed hop: stop at the last address a trusted proxy vouched for.
+			return ip
+		}
+		ip = a.Unmap().String()
+		if !isTrusted(ip, trusted) {
+			return ip
+		}
+	}
+	return ip
+}
+
+func isTrusted(ip string, trusted []netip.Prefix) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoopbackProxies are the proxies trusted when NOBA_TRUST_PROXY is set
+// without a list: a reverse proxy on the same host.
+var LoopbackProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ParsePrefixes reads a comma- or space-separated list of addresses and
+// CIDR ranges (NOBA_TRUSTED_PROXIES, ipWhitelist).
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q: not an address or CIDR range", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q: not an address or CIDR range", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // statusWriter records the status and size of a response. It keeps
@@ -94,7 +160,8 @@ func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap gives http.ResponseController the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// RedactQuery returns the request URI with secret query values (token, key)
+// RedactQuery returns the request URI with secret query values (token,
+// key, api_key, password, secret ...)
 // replaced, so that logs never carry a credential.
 func RedactQuery(u *url.URL) string {
 	if u.RawQuery == "" {
@@ -103,7 +170,8 @@ func RedactQuery(u *url.URL) string {
 	q := u.Query()
 	for k := range q {
 		lk := strings.ToLower(k)
-		if lk == "token" || lk == "key" || strings.Contains(lk, "token") || strings.Contains(lk, "password") || lk == "code" {
+		if lk == "token" || lk == "code" || strings.Contains(lk, "key") || strings.Contains(lk, "token") ||
+			strings.Contains(lk, "password") || strings.Contains(lk, "secret") {
 			q[k] = []string{"REDACTED"}
 		}
 	}
@@ -234,6 +302,25 @@ func CORS(origins []string) Middleware {
 					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 					w.WriteHeader(http.StatusNoContent)
 					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+var hvNoStore = []string{"no-store"}
+
+// NoStore marks every answer on the given paths (a path ending in "/" is a
+// prefix) Cache-Control: no-store, errors included: they carry or refuse
+// credentials (tokens, API keys, TOTP secrets).
+func NoStore(paths ...string) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, p := range paths {
+				if r.URL.Path == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(r.URL.Path, p)) {
+					w.Header()["Cache-Control"] = hvNoStore
+					break
 				}
 			}
 			next.ServeHTTP(w, r)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/noba-go/noba/internal/authz"
 )
@@ -21,6 +22,8 @@ type Router struct {
 	Mux  *http.ServeMux
 	Auth authz.Authenticator
 	Log  *slog.Logger
+	// Deadlines are widened by Handle for streams, uploads and downloads.
+	Deadlines Deadlines
 }
 
 // Op builds the huma operation of a route: method, path, the guard beside
@@ -83,8 +86,45 @@ func (r *Router) Handle(op huma.Operation, h http.Handler) {
 		o.Responses = map[string]*huma.Response{"200": {Description: "OK"}}
 	}
 	r.API.OpenAPI().AddOperation(&o)
+	d := r.Deadlines
+	sse := access == authz.SSE
+	long := op.MaxBodyBytes > DefaultMaxBody || op.Method == http.MethodGet
+	inner := h
+	agent := access == authz.Agent
+	h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		stream := sse || IsWebSocketHandshake(req) || headerHasToken(req.Header, "Accept", "text/event-stream")
+		d.widen(w, req, stream, long)
+		if agent {
+			// The room checks the agent key itself: an answer it lets
+			// through (2xx) means the key held, so the connection no longer
+			// counts as unauthenticated (many agents may share one address).
+			w = &markOnSuccess{ResponseWriter: w, ctx: req.Context()}
+		}
+		inner.ServeHTTP(w, req)
+	})
 	r.Mux.Handle(op.Method+" "+op.Path, Guard(r.Auth, access, h))
 }
+
+// HumaDeadlines is the huma middleware giving operations that take large
+// bodies (MaxBodyBytes above the default) the upload deadlines.
+func HumaDeadlines(d Deadlines) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		if op := ctx.Operation(); op != nil && op.MaxBodyBytes > DefaultMaxBody {
+			_, w := humago.Unwrap(ctx)
+			d.widen(w, nil, false, true)
+		}
+		next(ctx)
+	}
+}
+
+// setupPaths are what a session that must first set up 2FA (require2fa)
+// may call: enough to see who it is, set up TOTP, and leave.
+var setupPaths = map[string]bool{"/api/me": true, "/api/logout": true, "/api/routes": true, "/api/permissions": true,
+	"/api/profile": true, "/api/profile/sessions": true, "/api/profile/password": true, "/api/user/preferences": true,
+	"/api/auth/totp/setup": true, "/api/auth/totp/enable": true}
+
+// Blocked2FA is the answer to a session that must set up 2FA first.
+const Blocked2FA = "Two-factor authentication must be set up first"
 
 // HandleFunc is Handle for a function.
 func (r *Router) HandleFunc(op huma.Operation, h http.HandlerFunc) { r.Handle(op, h) }
@@ -100,13 +140,22 @@ func Guard(a authz.Authenticator, access authz.Access, h http.Handler) http.Hand
 		if !hasScheme(header) && req.URL.RawQuery != "" {
 			query = req.URL.Query().Get("token")
 		}
-		p, st := authz.Check(req.Context(), a, access, header, query)
+		ctx := req.Context()
+		if IsWebSocketHandshake(req) {
+			ctx = authz.WithWebSocketHandshake(ctx)
+		}
+		p, st := authz.Check(ctx, a, access, header, query)
 		switch st {
 		case http.StatusUnauthorized:
 			WriteError(w, st, "Unauthorized")
 			return
 		case http.StatusForbidden:
-			WriteError(w, st, "Forbidden")
+			WriteError(w, st, forbiddenMsg(p))
+			return
+		}
+		MarkAuthenticated(req.Context())
+		if p.Needs2FASetup && !setupPaths[req.URL.Path] {
+			WriteError(w, http.StatusForbidden, Blocked2FA)
 			return
 		}
 		if p.Username != "" {
@@ -134,7 +183,12 @@ func HumaGuard(api huma.API, a authz.Authenticator) func(huma.Context, func(huma
 			_ = huma.WriteErr(api, ctx, st, "Unauthorized")
 			return
 		case http.StatusForbidden:
-			_ = huma.WriteErr(api, ctx, st, "Forbidden")
+			_ = huma.WriteErr(api, ctx, st, forbiddenMsg(p))
+			return
+		}
+		MarkAuthenticated(ctx.Context())
+		if p.Needs2FASetup && !setupPaths[ctx.Operation().Path] {
+			_ = huma.WriteErr(api, ctx, http.StatusForbidden, Blocked2FA)
 			return
 		}
 		if p.Username != "" {
@@ -142,6 +196,31 @@ func HumaGuard(api huma.API, a authz.Authenticator) func(huma.Context, func(huma
 		}
 		next(ctx)
 	}
+}
+
+// IsWebSocketHandshake reports whether req asks to upgrade to a WebSocket
+// (RFC 6455 §4.1: a GET with Upgrade: websocket and Connection: Upgrade).
+func IsWebSocketHandshake(req *http.Request) bool {
+	return req.Method == http.MethodGet && headerHasToken(req.Header, "Upgrade", "websocket") &&
+		headerHasToken(req.Header, "Connection", "upgrade")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func forbiddenMsg(p authz.Principal) string {
+	if p.AddressDenied {
+		return "Access denied from this address"
+	}
+	return "Forbidden"
 }
 
 // hasScheme reports whether an Authorization header carries a credential

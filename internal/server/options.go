@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/noba-go/noba/internal/collect"
@@ -34,7 +35,32 @@ type Options struct {
 	// AgentHealTrust replaces the healing trust level of alert rules in
 	// agent heal policies (tests; the healing room provides it otherwise).
 	AgentHealTrust func(ruleID string) string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (NOBA_TRUSTED_PROXIES); setting them turns NOBA_TRUST_PROXY
+	// on. NOBA_TRUST_PROXY alone trusts loopback proxies only.
+	TrustedProxies []netip.Prefix
+	// Limits are the connection limits of Serve (zero fields: defaults).
+	Limits Limits
 }
+
+// Limits bound what one client can hold open (issue 11 item 4).
+type Limits struct {
+	// ReadTimeout and WriteTimeout bound an ordinary request's body and
+	// answer (default 30 s and 2 min); uploads and downloads get UploadTimeout (default
+	// 10 min); streams (SSE, WebSocket) none.
+	ReadTimeout, WriteTimeout, UploadTimeout time.Duration
+	// UnauthConnsPerIP caps the connections one address holds open before
+	// any request on them authenticated (default 256).
+	UnauthConnsPerIP int
+}
+
+// WithTrustedProxies sets the trusted reverse proxies.
+func WithTrustedProxies(p []netip.Prefix) Option {
+	return func(o *Options) { o.TrustedProxies = append([]netip.Prefix(nil), p...) }
+}
+
+// WithLimits sets the connection limits.
+func WithLimits(l Limits) Option { return func(o *Options) { o.Limits = l } }
 
 // WithPasswordIterations sets the PBKDF2 work factor of new hashes (tests).
 func WithPasswordIterations(n int) Option { return func(o *Options) { o.PasswordIterations = n } }

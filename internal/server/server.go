@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -40,7 +42,12 @@ type Server struct {
 
 	rooms   *rooms
 	closers []func() error
+	// conns caps unauthenticated connections per address (set by Serve).
+	conns atomic.Pointer[httpx.ConnLimiter]
 }
+
+// Conns returns the connection limiter of a serving server (nil before Serve).
+func (s *Server) Conns() *httpx.ConnLimiter { return s.conns.Load() }
 
 // Room is what every room offers the server.
 type Room interface {
@@ -78,6 +85,44 @@ func (l *lazyAuth) Authenticate(ctx context.Context, v string, apiKey bool) (aut
 		return authz.Principal{}, authz.ErrNoCredentials
 	}
 	return l.a.Authenticate(ctx, v, apiKey)
+}
+
+// AllowAddress forwards the ipWhitelist check of the auth room.
+func (l *lazyAuth) AllowAddress(ctx context.Context) bool {
+	if g, ok := l.a.(authz.AddressGate); ok {
+		return g.AllowAddress(ctx)
+	}
+	return true
+}
+
+// limits are the connection limits with their defaults.
+func (o Options) limits() Limits {
+	l := o.Limits
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = httpx.DefaultDeadlines.Read
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = httpx.DefaultDeadlines.Write
+	}
+	if l.UploadTimeout <= 0 {
+		l.UploadTimeout = httpx.DefaultDeadlines.Upload
+	}
+	if l.UnauthConnsPerIP <= 0 {
+		l.UnauthConnsPerIP = 256
+	}
+	return l
+}
+
+// trustedProxies are the proxies whose X-Forwarded-For is believed:
+// NOBA_TRUSTED_PROXIES, else loopback when NOBA_TRUST_PROXY is on, else none.
+func (s *Server) trustedProxies() []netip.Prefix {
+	if len(s.Opts.TrustedProxies) > 0 {
+		return s.Opts.TrustedProxies
+	}
+	if s.Cfg.TrustProxy {
+		return httpx.LoopbackProxies
+	}
+	return nil
 }
 
 // New opens the data directory, database and settings, migrates, and builds
@@ -132,8 +177,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	hc.CreateHooks = nil
 	api := humago.New(mux, hc)
 	auth := &lazyAuth{}
+	lim := o.limits()
+	deadlines := httpx.Deadlines{Read: lim.ReadTimeout, Write: lim.WriteTimeout, Upload: lim.UploadTimeout}
+	api.UseMiddleware(httpx.HumaDeadlines(deadlines))
 	api.UseMiddleware(httpx.HumaGuard(api, auth))
-	s.Router = &httpx.Router{API: api, Mux: mux, Auth: auth, Log: log}
+	s.Router = &httpx.Router{API: api, Mux: mux, Auth: auth, Log: log, Deadlines: deadlines}
 
 	rs, err := buildRooms(ctx, s)
 	if err != nil {
@@ -142,13 +190,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s.rooms = rs
 	auth.a = rs.auth
+	// Spec 10 §13 S13: TOTP secrets sealed at rest.
+	if err := rs.auth.SealTOTP(ctx, filepath.Join(cfg.DataDir, ".totp.key")); err != nil {
+		s.Close()
+		return nil, err
+	}
 
 	s.mountCore(mux)
 	s.Handler = httpx.Chain(mux,
 		httpx.Recover(log),
-		httpx.ClientIPs(cfg.TrustProxy),
+		deadlines.Limit(),
+		httpx.StopReadingOnRefusal(),
+		httpx.ClientIPs(s.trustedProxies()),
 		httpx.Logging(log),
 		httpx.SecurityHeaders(cfg.TLS()),
+		httpx.NoStore("/api/login", "/api/logout", "/api/ws-token", "/api/auth/", "/api/admin/api-keys"),
 		httpx.CORS(cfg.CORSOrigins),
 	)
 	return s, nil
@@ -176,13 +232,23 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a given listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := s.Opts.limits()
 	srv := &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Every request gets these; routes that stream or take uploads
+		// widen them (httpx.Deadlines).
+		ReadTimeout:  lim.ReadTimeout,
+		WriteTimeout: lim.WriteTimeout,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		BaseContext:  func(net.Listener) context.Context { return ctx },
+		ConnContext:  httpx.ConnContext,
+		ConnState:    httpx.ConnState,
 	}
+	conns := httpx.NewConnLimiter(lim.UnauthConnsPerIP)
+	s.conns.Store(conns)
+	ln = conns.Listener(ln)
 	if s.Cfg.TLS() {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
