@@ -472,7 +472,7 @@ func (s *sso) loginCallback(w http.ResponseWriter, req *http.Request, key, purpo
 	if !okRole {
 		role = authz.ViewerRole
 	}
-	tok, err := s.r.issue(ctx, u.Username, role)
+	tok, err := s.r.issue(ctx, u, role)
 	if err != nil {
 		httpx.WriteErr(w, err)
 		return

@@ -2,6 +2,7 @@ package backups_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -337,9 +338,15 @@ func TestBackupStateAndSchedules(t *testing.T) {
 	if c := env.JSON(http.MethodPost, "/api/backup/schedule", admin, map[string]any{"type": "nope"}, &e); c != http.StatusBadRequest || e.Error != "Type must be backup, cloud, or verify" {
 		t.Fatalf("bad schedule type: %d %+v", c, e)
 	}
-	// This server has no automations room: a clear 404, nothing created.
-	if c := env.JSON(http.MethodPost, "/api/backup/schedule", admin, map[string]any{}, &e); c != http.StatusNotFound || e.Error != "Automations are not available on this server" {
-		t.Fatalf("schedule without automations: %d %+v", c, e)
+	// The automations room is built into the server: the default schedule
+	// (backup, 03:00) becomes a script automation that the list shows.
+	var created struct{ ID, Status string }
+	if c := env.JSON(http.MethodPost, "/api/backup/schedule", admin, map[string]any{}, &created); c != http.StatusOK || created.ID == "" {
+		t.Fatalf("create schedule: %d %+v", c, created)
+	}
+	sch = nil
+	if c := env.JSON(http.MethodGet, "/api/backup/schedules", viewer, nil, &sch); c != http.StatusOK || len(sch) != 1 || fmt.Sprint(sch[0]["id"]) != created.ID || sch[0]["schedule"] != "0 3 * * *" {
+		t.Fatalf("schedules after create: %d %v", c, sch)
 	}
 	var pr map[string]any
 	if c := env.JSON(http.MethodGet, "/api/backup/progress", viewer, nil, &pr); c != http.StatusOK || pr["running"] != false {
