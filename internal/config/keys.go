@@ -90,6 +90,10 @@ var webKeys = map[string]keySpec{
 	"kumaKey": sec(),
 	// Integrations without a section of their own
 	"n8nUrl": s(), "n8nApiKey": sec(), "resticRepo": s(), "resticPassword": sec(), "pluginCatalogUrl": s(),
+	// infra rooms: the container engine address (unix:///run/podman/podman.sock,
+	// tcp://127.0.0.1:2375; empty: DOCKER_HOST, else /var/run/docker.sock) and
+	// the server terminal WebSocket (off unless enabled; session limit in seconds).
+	"dockerHost": s(), "terminalEnabled": b(false), "terminalTimeout": n(1800),
 }
 
 // backupKeys map flat keys to the backup/cloud/downloads sections of config.yaml.

@@ -34,6 +34,8 @@ type Options struct {
 	// AgentHealTrust replaces the healing trust level of alert rules in
 	// agent heal policies (tests; the healing room provides it otherwise).
 	AgentHealTrust func(ruleID string) string
+	// Infra holds the injection points of the infra rooms (wire_infra.go).
+	Infra InfraOptions
 }
 
 // WithPasswordIterations sets the PBKDF2 work factor of new hashes (tests).

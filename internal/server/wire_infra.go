@@ -1,15 +1,49 @@
 package server
 
-import "context"
+import (
+	"context"
+	"os"
 
-// infraRooms holds the rooms of containers, infrastructure and operations (routers 5, 7, 15). Its owner fills it in and
-// wires it in wireInfra; rooms.go embeds it, so each group of rooms is
-// wired in a file of its own.
-type infraRooms struct{}
+	"github.com/noba-go/noba/internal/containers"
+	"github.com/noba-go/noba/internal/runcmd"
+)
 
-// wireInfra builds and mounts containers, infrastructure and operations (routers 5, 7, 15). It runs after the core rooms
-// (auth, admin, stats, agents, monitoring, alerts) are built.
+// infraRooms holds the rooms of containers, infrastructure and operations
+// (routers 5, 7, 15).
+type infraRooms struct {
+	containers *containers.Room
+}
+
+// InfraOptions are the injection points of the infra rooms (tests).
+type InfraOptions struct {
+	// Runner replaces the host command runner (recorded tool outputs).
+	Runner runcmd.Runner
+	// DockerHost is the engine address used when the dockerHost setting is
+	// empty (default: the DOCKER_HOST environment variable).
+	DockerHost string
+}
+
+// WithInfraRunner makes the infra rooms run host tools through run.
+func WithInfraRunner(run runcmd.Runner) Option { return func(o *Options) { o.Infra.Runner = run } }
+
+// WithDockerHost sets the default container engine address.
+func WithDockerHost(host string) Option { return func(o *Options) { o.Infra.DockerHost = host } }
+
+// wireInfra builds and mounts containers, infrastructure and operations
+// (routers 5, 7, 15). It runs after the core rooms are built.
 func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
-	_, _ = ctx, s
+	_ = ctx
+	run := s.Opts.Infra.Runner
+	if run == nil {
+		run = runcmd.Exec{}
+	}
+	dockerHost := s.Opts.Infra.DockerHost
+	if dockerHost == "" {
+		// The Docker client convention: DOCKER_HOST names the engine.
+		dockerHost = os.Getenv("DOCKER_HOST")
+	}
+	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
+		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
+	s.mount(rs.containers)
 	return nil
 }
