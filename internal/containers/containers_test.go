@@ -42,7 +42,9 @@ func runContainer(t *testing.T, cl *client.Client, name string, env []string, cm
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
-	t.Cleanup(func() { _, _ = cl.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = cl.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true})
+	})
 	if _, err := cl.ContainerStart(ctx, name, client.ContainerStartOptions{}); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
