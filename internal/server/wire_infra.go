@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/noba-go/noba/internal/containers"
+	"github.com/noba-go/noba/internal/infra"
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
@@ -12,6 +13,7 @@ import (
 // (routers 5, 7, 15).
 type infraRooms struct {
 	containers *containers.Room
+	infra      *infra.Room
 }
 
 // InfraOptions are the injection points of the infra rooms (tests).
@@ -45,5 +47,12 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
 		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
 	s.mount(rs.containers)
+
+	// infrastructure (router 7): network_discover results are stored as
+	// devices whichever way they arrive.
+	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins})
+	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
+	s.mount(rs.infra)
 	return nil
 }
