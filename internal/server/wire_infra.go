@@ -5,7 +5,9 @@ import (
 	"os"
 
 	"github.com/noba-go/noba/internal/containers"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/infra"
+	"github.com/noba-go/noba/internal/ops"
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
@@ -14,6 +16,7 @@ import (
 type infraRooms struct {
 	containers *containers.Room
 	infra      *infra.Room
+	ops        *ops.Room
 }
 
 // InfraOptions are the injection points of the infra rooms (tests).
@@ -54,5 +57,15 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
+
+	// operations (router 15): discovery and backup verification results
+	// arrive through the agents room's result hooks.
+	rs.ops = ops.New(ops.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
+		Runner: run, Log: s.Log.With("room", "ops"), Now: s.Opts.Now, Version: config.Version,
+		RepoDir: os.Getenv("NOBA_REPO_DIR"), IsRoot: ops.IsRoot()})
+	rs.agents.OnResult("container_list", rs.ops.OnContainerList)
+	rs.agents.OnResult("discover_services", rs.ops.OnDiscoverServices)
+	rs.agents.OnResult("verify_backup", rs.ops.OnVerifyResult)
+	s.mount(rs.ops)
 	return nil
 }
