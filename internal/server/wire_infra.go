@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 
-	"github.com/noba-go/noba/internal/containers"
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/containers"
 	"github.com/noba-go/noba/internal/infra"
 	"github.com/noba-go/noba/internal/ops"
 	"github.com/noba-go/noba/internal/runcmd"
