@@ -13,21 +13,21 @@ import (
 	"github.com/noba-go/noba/internal/httpx"
 )
 
-type devicesOut struct{ Body []Device }
+type infraDevicesOut struct{ Body []Device }
 
-func (r *Room) listDevices(ctx context.Context, _ *struct{}) (*devicesOut, error) {
+func (r *Room) listDevices(ctx context.Context, _ *struct{}) (*infraDevicesOut, error) {
 	ds, err := r.store.Devices(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &devicesOut{Body: ds}, nil
+	return &infraDevicesOut{Body: ds}, nil
 }
 
-type discoverIn struct {
+type infraDiscoverIn struct {
 	Hostname string `path:"hostname"`
 }
 
-type discoverOut struct {
+type infraDiscoverOut struct {
 	Body struct {
 		Status    string `json:"status"`
 		ID        string `json:"id"`
@@ -35,7 +35,7 @@ type discoverOut struct {
 	}
 }
 
-func (r *Room) discover(ctx context.Context, in *discoverIn) (*discoverOut, error) {
+func (r *Room) discover(ctx context.Context, in *infraDiscoverIn) (*infraDiscoverOut, error) {
 	if r.d.Agents == nil || !slices.Contains(r.d.Agents.Online(), in.Hostname) {
 		return nil, httpx.NotFound("Agent '%s' not found or offline", in.Hostname)
 	}
@@ -44,7 +44,7 @@ func (r *Room) discover(ctx context.Context, in *discoverIn) (*discoverOut, erro
 		return nil, err
 	}
 	r.audit(ctx, "network_discover", fmt.Sprintf("host=%s id=%s ws=%t", in.Hostname, id, ws))
-	out := &discoverOut{}
+	out := &infraDiscoverOut{}
 	out.Body.Status, out.Body.ID, out.Body.WebSocket = "queued", id, ws
 	if ws {
 		out.Body.Status = "sent"
@@ -52,17 +52,17 @@ func (r *Room) discover(ctx context.Context, in *discoverIn) (*discoverOut, erro
 	return out, nil
 }
 
-type deviceIn struct {
+type infraDeviceIn struct {
 	DeviceID string `path:"device_id"`
 }
 
-type okOut struct {
+type infraOkOut struct {
 	Body struct {
 		Status string `json:"status"`
 	}
 }
 
-func (r *Room) deleteDevice(ctx context.Context, in *deviceIn) (*okOut, error) {
+func (r *Room) deleteDevice(ctx context.Context, in *infraDeviceIn) (*infraOkOut, error) {
 	id, err := strconv.ParseInt(in.DeviceID, 10, 64)
 	if err != nil || id <= 0 {
 		return nil, httpx.Invalid("Invalid device_id parameter")
@@ -74,7 +74,7 @@ func (r *Room) deleteDevice(ctx context.Context, in *deviceIn) (*okOut, error) {
 		return nil, err
 	}
 	r.audit(ctx, "network_device_delete", fmt.Sprintf("device_id=%d", id))
-	out := &okOut{}
+	out := &infraOkOut{}
 	out.Body.Status = "ok"
 	return out, nil
 }

@@ -29,7 +29,7 @@ func ValidService(name string) bool {
 	return serviceRe.MatchString(name) && !strings.Contains(name, "..") && !strings.HasPrefix(name, "-")
 }
 
-type serviceIn struct {
+type infraServiceIn struct {
 	Body struct {
 		Service string `json:"service"`
 		Action  string `json:"action"`
@@ -37,7 +37,7 @@ type serviceIn struct {
 	}
 }
 
-type serviceOut struct {
+type infraServiceOut struct {
 	Body struct {
 		Success bool   `json:"success"`
 		Stderr  string `json:"stderr"`
@@ -59,7 +59,7 @@ func truthy(v any) bool {
 	return false
 }
 
-func (r *Room) serviceControl(ctx context.Context, in *serviceIn) (*serviceOut, error) {
+func (r *Room) serviceControl(ctx context.Context, in *infraServiceIn) (*infraServiceOut, error) {
 	svc, action := strings.TrimSpace(in.Body.Service), strings.TrimSpace(in.Body.Action)
 	switch action {
 	case "start", "stop", "restart", "poweroff":
@@ -96,7 +96,7 @@ func (r *Room) serviceControl(ctx context.Context, in *serviceIn) (*serviceOut, 
 		}
 		return nil, httpx.Invalid("%s", runcmd.Head(stderr, 500))
 	}
-	out := &serviceOut{}
+	out := &infraServiceOut{}
 	out.Body.Success, out.Body.Stderr = true, runcmd.Head(stderr, 500)
 	return out, nil
 }
@@ -110,7 +110,7 @@ type Connection struct {
 	Status  string `json:"status"`
 }
 
-type connectionsOut struct{ Body []Connection }
+type infraConnectionsOut struct{ Body []Connection }
 
 func addr(a gnet.Addr) string {
 	if a.IP == "" {
@@ -137,8 +137,8 @@ func (p procNames) name(ctx context.Context, pid int32) string {
 	return n
 }
 
-func (r *Room) connections(ctx context.Context, _ *struct{}) (*connectionsOut, error) {
-	out := &connectionsOut{Body: []Connection{}}
+func (r *Room) connections(ctx context.Context, _ *struct{}) (*infraConnectionsOut, error) {
+	out := &infraConnectionsOut{Body: []Connection{}}
 	cs, err := gnet.ConnectionsWithContext(ctx, "inet")
 	if err != nil {
 		r.d.Log.Warn("connections", "err", err)
@@ -165,10 +165,10 @@ type Port struct {
 	Process string `json:"process"`
 }
 
-type portsOut struct{ Body []Port }
+type infraPortsOut struct{ Body []Port }
 
-func (r *Room) ports(ctx context.Context, _ *struct{}) (*portsOut, error) {
-	out := &portsOut{Body: []Port{}}
+func (r *Room) ports(ctx context.Context, _ *struct{}) (*infraPortsOut, error) {
+	out := &infraPortsOut{Body: []Port{}}
 	cs, err := gnet.ConnectionsWithContext(ctx, "inet")
 	if err != nil {
 		r.d.Log.Warn("ports", "err", err)
@@ -195,10 +195,10 @@ type Interface struct {
 	MTU   int    `json:"mtu"`
 }
 
-type interfacesOut struct{ Body []Interface }
+type infraInterfacesOut struct{ Body []Interface }
 
-func (r *Room) interfaces(ctx context.Context, _ *struct{}) (*interfacesOut, error) {
-	out := &interfacesOut{Body: []Interface{}}
+func (r *Room) interfaces(ctx context.Context, _ *struct{}) (*infraInterfacesOut, error) {
+	out := &infraInterfacesOut{Body: []Interface{}}
 	ifs, err := gnet.InterfacesWithContext(ctx)
 	if err != nil {
 		r.d.Log.Warn("interfaces", "err", err)
@@ -263,19 +263,19 @@ type MapEdge struct {
 	To   string `json:"to"`
 }
 
-type serviceMapOut struct {
+type infraServiceMapOut struct {
 	Body struct {
 		Nodes []MapNode `json:"nodes"`
 		Edges []MapEdge `json:"edges"`
 	}
 }
 
-func (r *Room) serviceMap(ctx context.Context, _ *struct{}) (*serviceMapOut, error) {
+func (r *Room) serviceMap(ctx context.Context, _ *struct{}) (*infraServiceMapOut, error) {
 	var snap map[string]any
 	if r.d.Stats != nil {
 		snap = r.d.Stats.Latest()
 	}
-	out := &serviceMapOut{}
+	out := &infraServiceMapOut{}
 	core := MapNode{ID: "noba", Label: "NOBA", Type: "core", Status: "online"}
 	if snap != nil {
 		core.CPU, core.Mem, core.Uptime = snap["cpuPercent"], snap["memPercent"], snap["uptime"]

@@ -103,9 +103,9 @@ type Namespace struct {
 	Created string `json:"created"`
 }
 
-type namespacesOut struct{ Body []Namespace }
+type infraNamespacesOut struct{ Body []Namespace }
 
-func (r *Room) k8sNamespaces(ctx context.Context, _ *struct{}) (*namespacesOut, error) {
+func (r *Room) k8sNamespaces(ctx context.Context, _ *struct{}) (*infraNamespacesOut, error) {
 	k, err := r.k8s()
 	if err != nil {
 		return nil, err
@@ -122,14 +122,14 @@ func (r *Room) k8sNamespaces(ctx context.Context, _ *struct{}) (*namespacesOut, 
 		r.d.Log.Warn("k8s namespaces", "err", err)
 		return nil, httpx.BadGateway("K8s API error")
 	}
-	out := &namespacesOut{Body: []Namespace{}}
+	out := &infraNamespacesOut{Body: []Namespace{}}
 	for _, i := range list.Items {
 		out.Body = append(out.Body, Namespace{Name: i.Metadata.Name, Status: i.Status.Phase, Created: i.Metadata.CreationTimestamp})
 	}
 	return out, nil
 }
 
-type nsIn struct {
+type infraNsIn struct {
 	Namespace string `query:"namespace"`
 }
 
@@ -153,9 +153,9 @@ type PodContainer struct {
 	Image    string `json:"image"`
 }
 
-type podsOut struct{ Body []Pod }
+type infraPodsOut struct{ Body []Pod }
 
-func (r *Room) k8sPods(ctx context.Context, in *nsIn) (*podsOut, error) {
+func (r *Room) k8sPods(ctx context.Context, in *infraNsIn) (*infraPodsOut, error) {
 	k, err := r.k8s()
 	if err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func (r *Room) k8sPods(ctx context.Context, in *nsIn) (*podsOut, error) {
 		r.d.Log.Warn("k8s pods", "err", err)
 		return nil, httpx.BadGateway("K8s API error")
 	}
-	out := &podsOut{Body: []Pod{}}
+	out := &infraPodsOut{Body: []Pod{}}
 	for i, p := range list.Items {
 		if i >= 200 {
 			break
@@ -212,23 +212,23 @@ func (r *Room) k8sPods(ctx context.Context, in *nsIn) (*podsOut, error) {
 	return out, nil
 }
 
-type podLogsIn struct {
+type infraPodLogsIn struct {
 	NS        string `path:"ns"`
 	Name      string `path:"name"`
 	Container string `query:"container"`
 	Lines     string `query:"lines"`
 }
 
-type infraTextOut struct {
+type infraInfraTextOut struct {
 	ContentType string `header:"Content-Type"`
 	Body        []byte
 }
 
-func textOut(s string) *infraTextOut {
-	return &infraTextOut{ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
+func textOut(s string) *infraInfraTextOut {
+	return &infraInfraTextOut{ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
 }
 
-func (r *Room) k8sPodLogs(ctx context.Context, in *podLogsIn) (*infraTextOut, error) {
+func (r *Room) k8sPodLogs(ctx context.Context, in *infraPodLogsIn) (*infraInfraTextOut, error) {
 	if err := k8sName("namespace", in.NS); err != nil {
 		return nil, err
 	}
@@ -274,9 +274,9 @@ type Deployment struct {
 	Updated   int    `json:"updated"`
 }
 
-type deploymentsOut struct{ Body []Deployment }
+type infraDeploymentsOut struct{ Body []Deployment }
 
-func (r *Room) k8sDeployments(ctx context.Context, in *nsIn) (*deploymentsOut, error) {
+func (r *Room) k8sDeployments(ctx context.Context, in *infraNsIn) (*infraDeploymentsOut, error) {
 	k, err := r.k8s()
 	if err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ func (r *Room) k8sDeployments(ctx context.Context, in *nsIn) (*deploymentsOut, e
 		r.d.Log.Warn("k8s deployments", "err", err)
 		return nil, httpx.BadGateway("K8s API error")
 	}
-	out := &deploymentsOut{Body: []Deployment{}}
+	out := &infraDeploymentsOut{Body: []Deployment{}}
 	for i, d := range list.Items {
 		if i >= 100 {
 			break
@@ -316,20 +316,20 @@ func (r *Room) k8sDeployments(ctx context.Context, in *nsIn) (*deploymentsOut, e
 	return out, nil
 }
 
-type scaleIn struct {
+type infraScaleIn struct {
 	NS   string `path:"ns"`
 	Name string `path:"name"`
 	Body map[string]any
 }
 
-type scaleOut struct {
+type infraScaleOut struct {
 	Body struct {
 		Success  bool `json:"success"`
 		Replicas int  `json:"replicas"`
 	}
 }
 
-func (r *Room) k8sScale(ctx context.Context, in *scaleIn) (*scaleOut, error) {
+func (r *Room) k8sScale(ctx context.Context, in *infraScaleIn) (*infraScaleOut, error) {
 	if err := k8sName("namespace", in.NS); err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (r *Room) k8sScale(ctx context.Context, in *scaleIn) (*scaleOut, error) {
 		return nil, httpx.BadGateway("K8s scale failed")
 	}
 	r.audit(ctx, "k8s_scale", fmt.Sprintf("Scaled %s/%s to %d", in.NS, in.Name, n))
-	out := &scaleOut{}
+	out := &infraScaleOut{}
 	out.Body.Success, out.Body.Replicas = true, n
 	return out, nil
 }

@@ -91,7 +91,7 @@ func (p *Proxmox) do(ctx context.Context, method, path string, body any, timeout
 	return json.Unmarshal(env.Data, out)
 }
 
-type nodeIn struct {
+type infraNodeIn struct {
 	Node string `path:"node"`
 }
 
@@ -108,7 +108,7 @@ type VM struct {
 	MaxDisk    int64   `json:"maxdisk"`
 }
 
-type vmsOut struct{ Body []VM }
+type infraVmsOut struct{ Body []VM }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
@@ -128,7 +128,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (r *Room) pmxVMs(ctx context.Context, in *nodeIn) (*vmsOut, error) {
+func (r *Room) pmxVMs(ctx context.Context, in *infraNodeIn) (*infraVmsOut, error) {
 	if !pmxNodeRe.MatchString(in.Node) {
 		return nil, httpx.Invalid("Invalid Proxmox node name")
 	}
@@ -136,7 +136,7 @@ func (r *Room) pmxVMs(ctx context.Context, in *nodeIn) (*vmsOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &vmsOut{Body: []VM{}}
+	out := &infraVmsOut{Body: []VM{}}
 	for _, typ := range []string{"qemu", "lxc"} {
 		var list []struct {
 			VMID    flexInt `json:"vmid"`
@@ -168,13 +168,13 @@ func (r *Room) pmxVMs(ctx context.Context, in *nodeIn) (*vmsOut, error) {
 	return out, nil
 }
 
-type vmIn struct {
+type infraVmIn struct {
 	Node string `path:"node"`
 	VMID string `path:"vmid"`
 	Type string `query:"type"`
 }
 
-func (in *vmIn) check() (int64, string, error) {
+func (in *infraVmIn) check() (int64, string, error) {
 	if !pmxNodeRe.MatchString(in.Node) {
 		return 0, "", httpx.Invalid("Invalid Proxmox node name")
 	}
@@ -200,9 +200,9 @@ type Snapshot struct {
 	Parent      string `json:"parent"`
 }
 
-type snapshotsOut struct{ Body []Snapshot }
+type infraSnapshotsOut struct{ Body []Snapshot }
 
-func (r *Room) pmxSnapshots(ctx context.Context, in *vmIn) (*snapshotsOut, error) {
+func (r *Room) pmxSnapshots(ctx context.Context, in *infraVmIn) (*infraSnapshotsOut, error) {
 	id, typ, err := in.check()
 	if err != nil {
 		return nil, err
@@ -221,14 +221,14 @@ func (r *Room) pmxSnapshots(ctx context.Context, in *vmIn) (*snapshotsOut, error
 		r.d.Log.Warn("proxmox snapshots", "err", err)
 		return nil, httpx.BadGateway("Proxmox API error")
 	}
-	out := &snapshotsOut{Body: []Snapshot{}}
+	out := &infraSnapshotsOut{Body: []Snapshot{}}
 	for _, s := range list {
 		out.Body = append(out.Body, Snapshot{Name: s.Name, Description: s.Description, Snaptime: int64(s.Snaptime), Parent: s.Parent})
 	}
 	return out, nil
 }
 
-type snapshotIn struct {
+type infraSnapshotIn struct {
 	Node string `path:"node"`
 	VMID string `path:"vmid"`
 	Body struct {
@@ -238,15 +238,15 @@ type snapshotIn struct {
 	}
 }
 
-type snapshotOut struct {
+type infraSnapshotOut struct {
 	Body struct {
 		Success bool   `json:"success"`
 		Task    string `json:"task"`
 	}
 }
 
-func (r *Room) pmxSnapshot(ctx context.Context, in *snapshotIn) (*snapshotOut, error) {
-	vi := vmIn{Node: in.Node, VMID: in.VMID, Type: in.Body.Type}
+func (r *Room) pmxSnapshot(ctx context.Context, in *infraSnapshotIn) (*infraSnapshotOut, error) {
+	vi := infraVmIn{Node: in.Node, VMID: in.VMID, Type: in.Body.Type}
 	id, typ, err := vi.check()
 	if err != nil {
 		return nil, err
@@ -268,18 +268,18 @@ func (r *Room) pmxSnapshot(ctx context.Context, in *snapshotIn) (*snapshotOut, e
 		return nil, httpx.BadGateway("Snapshot creation failed")
 	}
 	r.audit(ctx, "pmx_snapshot", fmt.Sprintf("Created snapshot %s for %s/%d", in.Body.Name, typ, id))
-	out := &snapshotOut{}
+	out := &infraSnapshotOut{}
 	out.Body.Success, out.Body.Task = true, task
 	return out, nil
 }
 
-type consoleOut struct {
+type infraConsoleOut struct {
 	Body struct {
 		URL string `json:"url"`
 	}
 }
 
-func (r *Room) pmxConsole(ctx context.Context, in *vmIn) (*consoleOut, error) {
+func (r *Room) pmxConsole(ctx context.Context, in *infraVmIn) (*infraConsoleOut, error) {
 	id, typ, err := in.check()
 	if err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ func (r *Room) pmxConsole(ctx context.Context, in *vmIn) (*consoleOut, error) {
 		console = "lxc"
 	}
 	q := url.Values{"console": {console}, "vmid": {strconv.FormatInt(id, 10)}, "node": {in.Node}, "resize": {"scale"}, "novnc": {"1"}}
-	out := &consoleOut{}
+	out := &infraConsoleOut{}
 	out.Body.URL = p.Base + "/?" + q.Encode()
 	return out, nil
 }

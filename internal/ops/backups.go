@@ -12,14 +12,14 @@ import (
 	"github.com/noba-go/noba/internal/httpx"
 )
 
-type verificationsIn struct {
+type opsVerificationsIn struct {
 	Hostname string `query:"hostname"`
 	Limit    string `query:"limit"`
 }
 
-type verificationsOut struct{ Body []Verification }
+type opsVerificationsOut struct{ Body []Verification }
 
-func (r *Room) verifications(ctx context.Context, in *verificationsIn) (*verificationsOut, error) {
+func (r *Room) verifications(ctx context.Context, in *opsVerificationsIn) (*opsVerificationsOut, error) {
 	limit, err := httpx.IntParam("limit", in.Limit, 100, 1, 500)
 	if err != nil {
 		return nil, err
@@ -28,12 +28,12 @@ func (r *Room) verifications(ctx context.Context, in *verificationsIn) (*verific
 	if err != nil {
 		return nil, err
 	}
-	return &verificationsOut{Body: vs}, nil
+	return &opsVerificationsOut{Body: vs}, nil
 }
 
 var verifyTypes = []string{"checksum", "restore_test", "db_integrity"}
 
-type verifyIn struct {
+type opsVerifyIn struct {
 	Body struct {
 		Hostname         string `json:"hostname"`
 		Path             string `json:"path"`
@@ -41,7 +41,7 @@ type verifyIn struct {
 	}
 }
 
-type verifyOut struct {
+type opsVerifyOut struct {
 	Body struct {
 		Status           string `json:"status"`
 		ID               string `json:"id"`
@@ -51,7 +51,7 @@ type verifyOut struct {
 	}
 }
 
-func (r *Room) verify(ctx context.Context, in *verifyIn) (*verifyOut, error) {
+func (r *Room) verify(ctx context.Context, in *opsVerifyIn) (*opsVerifyOut, error) {
 	host, path, typ := strings.TrimSpace(in.Body.Hostname), strings.TrimSpace(in.Body.Path), strings.TrimSpace(in.Body.VerificationType)
 	if host == "" {
 		return nil, httpx.Invalid("hostname is required")
@@ -83,7 +83,7 @@ func (r *Room) verify(ctx context.Context, in *verifyIn) (*verifyOut, error) {
 		return nil, err
 	}
 	r.audit(ctx, "verify_backup", fmt.Sprintf("host=%s path=%s type=%s id=%s ws=%t", host, path, typ, id, ws))
-	out := &verifyOut{}
+	out := &opsVerifyOut{}
 	out.Body.Status, out.Body.ID, out.Body.Hostname, out.Body.Path, out.Body.VerificationType = "queued", id, host, path, typ
 	if ws {
 		out.Body.Status = "sent"
@@ -113,28 +113,28 @@ func (r *Room) OnVerifyResult(ctx context.Context, host string, res map[string]a
 	}
 }
 
-type list321Out struct{ Body []Status321 }
+type opsList321Out struct{ Body []Status321 }
 
-func (r *Room) list321(ctx context.Context, _ *struct{}) (*list321Out, error) {
+func (r *Room) list321(ctx context.Context, _ *struct{}) (*opsList321Out, error) {
 	ss, err := r.store.List321(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &list321Out{Body: ss}, nil
+	return &opsList321Out{Body: ss}, nil
 }
 
-type put321In struct {
+type opsPut321In struct {
 	Body map[string]any
 }
 
-type put321Out struct {
+type opsPut321Out struct {
 	Body struct {
 		Status string `json:"status"`
 		ID     int64  `json:"id"`
 	}
 }
 
-func (r *Room) put321(ctx context.Context, in *put321In) (*put321Out, error) {
+func (r *Room) put321(ctx context.Context, in *opsPut321In) (*opsPut321Out, error) {
 	b := in.Body
 	name, _ := b["backup_name"].(string)
 	name = strings.TrimSpace(name)
@@ -192,7 +192,7 @@ func (r *Room) put321(ctx context.Context, in *put321In) (*put321Out, error) {
 		return nil, httpx.NewBody(500, "Failed to update 3-2-1 status")
 	}
 	r.audit(ctx, "backup_321_update", "name="+name)
-	out := &put321Out{}
+	out := &opsPut321Out{}
 	out.Body.Status, out.Body.ID = "ok", id
 	return out, nil
 }

@@ -176,12 +176,12 @@ func (r *Room) discoverHost(ctx context.Context, host, by string, timeout time.D
 	return ""
 }
 
-type exportIn struct {
+type opsExportIn struct {
 	Hostname string `query:"hostname"`
 	Discover string `query:"discover"`
 }
 
-type exportOut struct {
+type opsExportOut struct {
 	ContentType string `header:"Content-Type"`
 	Warning     string `header:"X-Noba-Discovery-Warning"`
 	Body        []byte
@@ -191,7 +191,7 @@ var hostRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,252}$`)
 
 // gather validates the input, runs discovery when asked, and returns the
 // online agents' data (all of them when host is "").
-func (r *Room) gather(ctx context.Context, in *exportIn, needHost bool) ([]hostData, string, error) {
+func (r *Room) gather(ctx context.Context, in *opsExportIn, needHost bool) ([]hostData, string, error) {
 	host := strings.TrimSpace(in.Hostname)
 	if host == "" && needHost {
 		return nil, "", httpx.Invalid("hostname parameter is required")
@@ -277,13 +277,13 @@ type composeService struct {
 	Ports         []string `yaml:"ports,omitempty"`
 }
 
-func (r *Room) exportCompose(ctx context.Context, in *exportIn) (*exportOut, error) {
+func (r *Room) exportCompose(ctx context.Context, in *opsExportIn) (*opsExportOut, error) {
 	hosts, warn, err := r.gather(ctx, in, true)
 	if err != nil {
 		return nil, err
 	}
 	host := strings.TrimSpace(in.Hostname)
-	out := &exportOut{ContentType: "text/yaml; charset=utf-8", Warning: warn}
+	out := &opsExportOut{ContentType: "text/yaml; charset=utf-8", Warning: warn}
 	if len(hosts) == 0 {
 		out.Body = []byte("# No online agent found for hostname: " + yamlComment(host) + "\n")
 		return out, nil
@@ -341,12 +341,12 @@ type ansiblePlay struct {
 	Tasks  []ansibleTask `yaml:"tasks"`
 }
 
-func (r *Room) exportAnsible(ctx context.Context, in *exportIn) (*exportOut, error) {
+func (r *Room) exportAnsible(ctx context.Context, in *opsExportIn) (*opsExportOut, error) {
 	hosts, warn, err := r.gather(ctx, in, false)
 	if err != nil {
 		return nil, err
 	}
-	out := &exportOut{ContentType: "text/yaml; charset=utf-8", Warning: warn}
+	out := &opsExportOut{ContentType: "text/yaml; charset=utf-8", Warning: warn}
 	text := "---\n" + header("Ansible playbook", r.d.Now(), "")
 	if len(hosts) == 0 {
 		out.Body = []byte(text + "# No online agents found.\n[]\n")
@@ -383,12 +383,12 @@ func (r *Room) exportAnsible(ctx context.Context, in *exportIn) (*exportOut, err
 // shq quotes s for bash as one word.
 func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func (r *Room) exportShell(ctx context.Context, in *exportIn) (*exportOut, error) {
+func (r *Room) exportShell(ctx context.Context, in *opsExportIn) (*opsExportOut, error) {
 	hosts, warn, err := r.gather(ctx, in, true)
 	if err != nil {
 		return nil, err
 	}
-	out := &exportOut{ContentType: "text/x-shellscript; charset=utf-8", Warning: warn}
+	out := &opsExportOut{ContentType: "text/x-shellscript; charset=utf-8", Warning: warn}
 	if len(hosts) == 0 {
 		out.Body = []byte("#!/bin/bash\n# No online agent found for hostname: " + yamlComment(strings.TrimSpace(in.Hostname)) + "\nexit 1\n")
 		return out, nil

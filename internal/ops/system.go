@@ -16,8 +16,8 @@ import (
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
-// recoveryOut is the shape of the recovery actions.
-type recoveryOut struct {
+// opsRecoveryOut is the shape of the recovery actions.
+type opsRecoveryOut struct {
 	Body struct {
 		Status  string `json:"status"`
 		Service string `json:"service,omitempty"`
@@ -26,8 +26,8 @@ type recoveryOut struct {
 	}
 }
 
-func recovery(res runcmd.Result, err error) *recoveryOut {
-	out := &recoveryOut{}
+func recovery(res runcmd.Result, err error) *opsRecoveryOut {
+	out := &opsRecoveryOut{}
 	if err != nil {
 		out.Body.Status, out.Body.Error = "error", "Operation failed"
 		if errors.Is(err, runcmd.ErrNotFound) {
@@ -53,7 +53,7 @@ func exitOf(res runcmd.Result, err error) int {
 	return res.ExitCode
 }
 
-func (r *Room) tailscale(ctx context.Context, _ *struct{}) (*recoveryOut, error) {
+func (r *Room) tailscale(ctx context.Context, _ *struct{}) (*opsRecoveryOut, error) {
 	c := r.privileged("tailscale", "up")
 	c.Timeout = 15 * time.Second
 	res, err := r.d.Runner.Run(ctx, c)
@@ -67,13 +67,13 @@ func (r *Room) restartCmd(svc string, timeout time.Duration) runcmd.Cmd {
 	return c
 }
 
-func (r *Room) dnsFlush(ctx context.Context, _ *struct{}) (*recoveryOut, error) {
+func (r *Room) dnsFlush(ctx context.Context, _ *struct{}) (*opsRecoveryOut, error) {
 	svc, _ := r.settings()["dnsService"].(string)
 	if svc = strings.TrimSpace(svc); svc == "" {
 		svc = "pihole-FTL"
 	}
 	if !ValidUnit(svc) {
-		out := &recoveryOut{}
+		out := &opsRecoveryOut{}
 		out.Body.Status, out.Body.Error = "error", fmt.Sprintf("Invalid dnsService name in config: '%s'", svc)
 		return out, nil
 	}
@@ -82,13 +82,13 @@ func (r *Room) dnsFlush(ctx context.Context, _ *struct{}) (*recoveryOut, error) 
 	return recovery(res, err), nil
 }
 
-type serviceIn struct {
+type opsServiceIn struct {
 	Body struct {
 		Service string `json:"service"`
 	}
 }
 
-func (r *Room) serviceRestart(ctx context.Context, in *serviceIn) (*recoveryOut, error) {
+func (r *Room) serviceRestart(ctx context.Context, in *opsServiceIn) (*opsRecoveryOut, error) {
 	svc := strings.TrimSpace(in.Body.Service)
 	if !ValidUnit(svc) {
 		return nil, httpx.Invalid("Invalid service name")
@@ -107,15 +107,15 @@ type SiteService struct {
 	Online bool              `json:"online"`
 }
 
-type syncOut struct {
+type opsSyncOut struct {
 	Body struct {
 		Services []SiteService `json:"services"`
 		Message  string        `json:"message,omitempty"`
 	}
 }
 
-func (r *Room) syncStatus(ctx context.Context, _ *struct{}) (*syncOut, error) {
-	out := &syncOut{}
+func (r *Room) syncStatus(ctx context.Context, _ *struct{}) (*opsSyncOut, error) {
+	out := &opsSyncOut{}
 	out.Body.Services = []SiteService{}
 	m, _ := r.settings()["siteMap"].(map[string]any)
 	if len(m) == 0 {
@@ -140,15 +140,15 @@ func (r *Room) syncStatus(ctx context.Context, _ *struct{}) (*syncOut, error) {
 	return out, nil
 }
 
-type smartOut struct{ Body []map[string]any }
+type opsSmartOut struct{ Body []map[string]any }
 
 var diskPrefixes = []string{"sd", "hd", "nvme", "vd"}
 
-func (r *Room) smart(ctx context.Context, _ *struct{}) (*smartOut, error) {
+func (r *Room) smart(ctx context.Context, _ *struct{}) (*opsSmartOut, error) {
 	r.smartMu.Lock()
 	defer r.smartMu.Unlock()
 	if r.smartRes != nil && r.d.Now().Sub(r.smartAt) < 300*time.Second {
-		return &smartOut{Body: r.smartRes}, nil
+		return &opsSmartOut{Body: r.smartRes}, nil
 	}
 	ents, _ := os.ReadDir(filepath.Join(r.d.Root, "/sys/block"))
 	var devs []string
@@ -180,7 +180,7 @@ func (r *Room) smart(ctx context.Context, _ *struct{}) (*smartOut, error) {
 		out = append(out, ParseSmart(dev, []byte(res.Stdout), res.ExitCode, res.Stderr))
 	}
 	r.smartRes, r.smartAt = out, r.d.Now()
-	return &smartOut{Body: out}, nil
+	return &opsSmartOut{Body: out}, nil
 }
 
 // ParseSmart maps smartctl -a -j output to the reference entry. smartctl's
@@ -319,7 +319,7 @@ func ParseSmart(dev string, js []byte, exit int, stderr string) map[string]any {
 		"smart_ok": ok, "temp_c": temp, "power_on_hours": hours, "risk_score": risk, "attributes": attrs}
 }
 
-type journalIn struct {
+type opsJournalIn struct {
 	Unit     string `query:"unit"`
 	Priority string `query:"priority"`
 	Lines    string `query:"lines"`
@@ -327,13 +327,13 @@ type journalIn struct {
 	Grep     string `query:"grep"`
 }
 
-type opsTextOut struct {
+type opsOpsTextOut struct {
 	ContentType string `header:"Content-Type"`
 	Body        []byte
 }
 
-func textOut(s string) *opsTextOut {
-	return &opsTextOut{ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
+func textOut(s string) *opsOpsTextOut {
+	return &opsOpsTextOut{ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
 }
 
 var (
@@ -343,7 +343,7 @@ var (
 		"0": true, "1": true, "2": true, "3": true, "4": true, "5": true, "6": true, "7": true}
 )
 
-func (r *Room) journal(ctx context.Context, in *journalIn) (*opsTextOut, error) {
+func (r *Room) journal(ctx context.Context, in *opsJournalIn) (*opsOpsTextOut, error) {
 	lines, err := httpx.IntParam("lines", in.Lines, 50, 1, 500)
 	if err != nil {
 		return nil, err
@@ -396,10 +396,10 @@ type Unit struct {
 	Status string `json:"status"`
 }
 
-type unitsOut struct{ Body []Unit }
+type opsUnitsOut struct{ Body []Unit }
 
-func (r *Room) journalUnits(ctx context.Context, _ *struct{}) (*unitsOut, error) {
-	out := &unitsOut{Body: []Unit{}}
+func (r *Room) journalUnits(ctx context.Context, _ *struct{}) (*opsUnitsOut, error) {
+	out := &opsUnitsOut{Body: []Unit{}}
 	res, err := r.d.Runner.Run(ctx, runcmd.Cmd{Name: "systemctl",
 		Args: []string{"list-units", "--type=service", "--no-pager", "--plain", "--no-legend"}, Timeout: 5 * time.Second})
 	if err != nil || res.ExitCode != 0 {
@@ -428,20 +428,20 @@ func ParseUnits(s string) []Unit {
 
 var governors = []string{"performance", "powersave", "ondemand", "conservative", "schedutil"}
 
-type governorIn struct {
+type opsGovernorIn struct {
 	Body struct {
 		Governor string `json:"governor"`
 	}
 }
 
-type governorOut struct {
+type opsGovernorOut struct {
 	Body struct {
 		Success bool   `json:"success"`
 		Error   string `json:"error,omitempty"`
 	}
 }
 
-func (r *Room) cpuGovernor(ctx context.Context, in *governorIn) (*governorOut, error) {
+func (r *Room) cpuGovernor(ctx context.Context, in *opsGovernorIn) (*opsGovernorOut, error) {
 	g := strings.TrimSpace(in.Body.Governor)
 	valid := false
 	for _, v := range governors {
@@ -455,7 +455,7 @@ func (r *Room) cpuGovernor(ctx context.Context, in *governorIn) (*governorOut, e
 	res, err := r.d.Runner.Run(ctx, c)
 	ok := err == nil && res.ExitCode == 0
 	r.audit(ctx, "cpu_governor", fmt.Sprintf("Set %s -> %t", g, ok))
-	out := &governorOut{}
+	out := &opsGovernorOut{}
 	out.Body.Success = ok
 	switch {
 	case errors.Is(err, runcmd.ErrNotFound):
@@ -468,7 +468,7 @@ func (r *Room) cpuGovernor(ctx context.Context, in *governorIn) (*governorOut, e
 	return out, nil
 }
 
-type updateCheckOut struct{ Body map[string]any }
+type opsUpdateCheckOut struct{ Body map[string]any }
 
 func (r *Room) repo() string {
 	if r.d.RepoDir == "" {
@@ -493,11 +493,11 @@ func (r *Room) git(ctx context.Context, timeout time.Duration, args ...string) (
 
 const noRepo = "Self-update needs a git checkout (set NOBA_REPO_DIR); binary installs update by replacing the binary with a new release."
 
-func (r *Room) updateCheck(ctx context.Context, _ *struct{}) (*updateCheckOut, error) {
+func (r *Room) updateCheck(ctx context.Context, _ *struct{}) (*opsUpdateCheckOut, error) {
 	out := map[string]any{"update_available": false, "current_version": r.d.Version}
 	if r.repo() == "" {
 		out["error"] = noRepo
-		return &updateCheckOut{Body: out}, nil
+		return &opsUpdateCheckOut{Body: out}, nil
 	}
 	out["repo_dir"] = r.repo()
 	branch, err := r.git(ctx, 5*time.Second, "rev-parse", "--abbrev-ref", "HEAD")
@@ -523,10 +523,10 @@ func (r *Room) updateCheck(ctx context.Context, _ *struct{}) (*updateCheckOut, e
 	if err != nil {
 		out["error"] = err.Error()
 	}
-	return &updateCheckOut{Body: out}, nil
+	return &opsUpdateCheckOut{Body: out}, nil
 }
 
-type updateApplyOut struct {
+type opsUpdateApplyOut struct {
 	Body struct {
 		Status  string           `json:"status"`
 		Message string           `json:"message"`
@@ -534,7 +534,7 @@ type updateApplyOut struct {
 	}
 }
 
-func (r *Room) updateApply(ctx context.Context, _ *struct{}) (*updateApplyOut, error) {
+func (r *Room) updateApply(ctx context.Context, _ *struct{}) (*opsUpdateApplyOut, error) {
 	if r.repo() == "" {
 		return nil, httpx.Invalid("%s", noRepo)
 	}
@@ -548,7 +548,7 @@ func (r *Room) updateApply(ctx context.Context, _ *struct{}) (*updateApplyOut, e
 	if step["success"] != true {
 		return nil, httpx.NewBody(500, "Update failed — check server logs")
 	}
-	out := &updateApplyOut{}
+	out := &opsUpdateApplyOut{}
 	out.Body.Status = "ok"
 	out.Body.Message = "Update pulled. Rebuild (make build) and restart the service to run it."
 	out.Body.Steps = []map[string]any{step}
