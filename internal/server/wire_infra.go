@@ -26,10 +26,15 @@ type InfraOptions struct {
 	// DockerHost is the engine address used when the dockerHost setting is
 	// empty (default: the DOCKER_HOST environment variable).
 	DockerHost string
+	// SysRoot prefixes the /sys paths the rooms read (fixture trees).
+	SysRoot string
 }
 
 // WithInfraRunner makes the infra rooms run host tools through run.
 func WithInfraRunner(run runcmd.Runner) Option { return func(o *Options) { o.Infra.Runner = run } }
+
+// WithInfraSysRoot makes the infra rooms read /sys below root.
+func WithInfraSysRoot(root string) Option { return func(o *Options) { o.Infra.SysRoot = root } }
 
 // WithDockerHost sets the default container engine address.
 func WithDockerHost(host string) Option { return func(o *Options) { o.Infra.DockerHost = host } }
@@ -54,7 +59,7 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	// infrastructure (router 7): network_discover results are stored as
 	// devices whichever way they arrive.
 	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
-		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins})
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
 
@@ -62,7 +67,7 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	// arrive through the agents room's result hooks.
 	rs.ops = ops.New(ops.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
 		Runner: run, Log: s.Log.With("room", "ops"), Now: s.Opts.Now, Version: config.Version,
-		RepoDir: os.Getenv("NOBA_REPO_DIR"), IsRoot: ops.IsRoot()})
+		RepoDir: os.Getenv("NOBA_REPO_DIR"), IsRoot: ops.IsRoot(), Root: s.Opts.Infra.SysRoot})
 	rs.agents.OnResult("container_list", rs.ops.OnContainerList)
 	rs.agents.OnResult("discover_services", rs.ops.OnDiscoverServices)
 	rs.agents.OnResult("verify_backup", rs.ops.OnVerifyResult)
