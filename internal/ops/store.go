@@ -72,10 +72,13 @@ func (s *Store) Verifications(ctx context.Context, host string, limit int) ([]Ve
 	return out, rows.Err()
 }
 
-// AddVerification records a requested verification (status pending).
+// AddVerification records a requested verification (status pending)
+// unless its result is already stored.
 func (s *Store) AddVerification(ctx context.Context, v Verification, commandID string) error {
+	// The agent's result may arrive (and be stored) before this row is written.
 	_, err := s.db.W.ExecContext(ctx, `INSERT INTO backup_verifications (backup_path, hostname, verification_type, status, details, command_id, verified_at)
-		VALUES (?, ?, ?, ?, NULL, ?, ?)`, v.BackupPath, v.Hostname, v.VerificationType, v.Status, commandID, v.VerifiedAt)
+		SELECT ?, ?, ?, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM backup_verifications WHERE command_id = ? AND hostname = ?)`,
+		v.BackupPath, v.Hostname, v.VerificationType, v.Status, commandID, v.VerifiedAt, commandID, v.Hostname)
 	if err != nil {
 		return fmt.Errorf("add verification: %w", err)
 	}
