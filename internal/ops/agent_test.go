@@ -48,7 +48,10 @@ func run(m *testing.M) int {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	scripts := filepath.Join(filepath.Dir(file), "..", "..", "scripts")
-	if out, err := exec.Command(filepath.Join(scripts, "podman-up.sh")).Output(); err == nil {
+	if d := os.Getenv("NOBA_PODMAN_DIR"); d != "" && os.Getenv("DOCKER_HOST") != "" {
+		// make test-go started the engine for every package.
+		podmanEnv = []string{"CONTAINERS_CONF=" + d + "/containers.conf", "CONTAINERS_STORAGE_CONF=" + d + "/storage.conf", "XDG_RUNTIME_DIR=" + d + "/run"}
+	} else if out, err := exec.Command(filepath.Join(scripts, "podman-up.sh")).Output(); err == nil {
 		for _, f := range strings.Fields(string(out)) {
 			if v, ok := strings.CutPrefix(f, "NOBA_PODMAN_DIR="); ok {
 				podmanEnv = []string{"CONTAINERS_CONF=" + v + "/containers.conf", "CONTAINERS_STORAGE_CONF=" + v + "/storage.conf",
