@@ -243,6 +243,8 @@ func TestComposeProjectLifecycle(t *testing.T) {
 		_ = cmd.Run()
 	})
 	e := newEnv(t, host)
+	// docker-compose up on a loaded 2-core machine can take longer than the default 30 s client timeout.
+	e.Client.Timeout = 3 * time.Minute
 	if _, err := e.Server.Settings.Update(map[string]any{"composeProjects": []any{map[string]any{"name": project, "path": file}}}); err != nil {
 		t.Fatal(err)
 	}

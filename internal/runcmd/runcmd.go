@@ -107,22 +107,26 @@ func (Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 	return res, nil
 }
 
-// capped keeps the first max bytes written and drops the rest.
+// capped keeps the first max bytes written and drops the rest. It does
+// not embed bytes.Buffer: io.Copy would use the buffer's ReadFrom and
+// bypass the cap.
 type capped struct {
-	bytes.Buffer
+	buf bytes.Buffer
 	max int
 }
 
 func (c *capped) Write(p []byte) (int, error) {
-	if room := c.max - c.Len(); room > 0 {
+	if room := c.max - c.buf.Len(); room > 0 {
 		if len(p) > room {
-			c.Buffer.Write(p[:room])
+			c.buf.Write(p[:room])
 		} else {
-			c.Buffer.Write(p)
+			c.buf.Write(p)
 		}
 	}
 	return len(p), nil
 }
+
+func (c *capped) String() string { return c.buf.String() }
 
 // Recorded answers from recorded outputs keyed by the command line
 // (Cmd.String()). Commands without a recording are "not found" when their
