@@ -76,6 +76,9 @@ func (r *Room) serviceControl(ctx context.Context, in *infraServiceIn) (*infraSe
 	}
 	user := truthy(in.Body.IsUser)
 	c := runcmd.Cmd{Name: "sudo", Args: []string{"-n", "systemctl", "--no-ask-password", verb, "--", svc}, Timeout: 10 * time.Second}
+	if r.d.IsRoot {
+		c = runcmd.Cmd{Name: "systemctl", Args: []string{"--no-ask-password", verb, "--", svc}, Timeout: 10 * time.Second}
+	}
 	if user {
 		c = runcmd.Cmd{Name: "systemctl", Args: []string{"--user", verb, "--", svc}, Timeout: 10 * time.Second}
 	}

@@ -56,6 +56,9 @@ type Deps struct {
 	TerminalIdle time.Duration
 	// Root prefixes /sys paths (tests).
 	Root string
+	// IsRoot: the server runs as root, so system-scope systemctl runs
+	// directly instead of through sudo -n.
+	IsRoot bool
 }
 
 // Room is the infrastructure room.

@@ -28,6 +28,14 @@ const (
 	stderrNoSystemd = "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n"
 )
 
+// sys is how system-scope systemctl runs: directly as root, else via sudo -n.
+func sys(line string) string {
+	if os.Geteuid() == 0 {
+		return line
+	}
+	return "sudo -n " + line
+}
+
 func newEnv(t *testing.T, run runcmd.Runner) *servertest.Env {
 	t.Helper()
 	return servertest.NewWith(t, servertest.Setup{Options: []server.Option{server.WithInfraRunner(run),
@@ -36,11 +44,11 @@ func newEnv(t *testing.T, run runcmd.Runner) *servertest.Env {
 
 func TestServiceControl(t *testing.T) {
 	rec := runcmd.NewRecorded(map[string]runcmd.Result{
-		"sudo -n systemctl --no-ask-password restart -- nginx.service":  {},
-		"sudo -n systemctl --no-ask-password stop -- getty@tty1":        {},
-		"systemctl --user start -- syncthing.service":                   {Stderr: "Warning: unit changed on disk\n"},
-		"sudo -n systemctl --no-ask-password restart -- nosuch.service": {ExitCode: 5, Stderr: stderrNotFound},
-		"sudo -n systemctl --no-ask-password start -- nginx":            {ExitCode: 1, Stderr: stderrNoSystemd},
+		sys("systemctl --no-ask-password restart -- nginx.service"):  {},
+		sys("systemctl --no-ask-password stop -- getty@tty1"):        {},
+		"systemctl --user start -- syncthing.service":                {Stderr: "Warning: unit changed on disk\n"},
+		sys("systemctl --no-ask-password restart -- nosuch.service"): {ExitCode: 5, Stderr: stderrNotFound},
+		sys("systemctl --no-ask-password start -- nginx"):            {ExitCode: 1, Stderr: stderrNoSystemd},
 	})
 	e := newEnv(t, rec)
 	op, viewer, admin := e.Token("operator"), e.Token("viewer"), e.Token("admin")

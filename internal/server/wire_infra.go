@@ -59,7 +59,7 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	// infrastructure (router 7): network_discover results are stored as
 	// devices whichever way they arrive.
 	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
-		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot})
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot()})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
 
