@@ -291,7 +291,7 @@ func (r *Room) exportCompose(ctx context.Context, in *opsExportIn) (*opsExportOu
 	h := hosts[0]
 	text := header("docker-compose.yml", r.d.Now(), h.Hostname)
 	if len(h.Containers) == 0 {
-		out.Body = []byte(text + "# No containers discovered on this host.\nservices: {}\n")
+		out.Body = []byte(text + "# No containers discovered on this host.\nversion: \"3.8\"\nservices: {}\n")
 		return out, nil
 	}
 	svcs := map[string]composeService{}
@@ -313,7 +313,11 @@ func (r *Room) exportCompose(ctx context.Context, in *opsExportIn) (*opsExportOu
 			paused = append(paused, key)
 		}
 	}
-	b, err := yaml.Marshal(map[string]any{"services": svcs})
+	// version: Debian's docker-compose (v1) reads a file without it as the legacy format.
+	b, err := yaml.Marshal(struct {
+		Version  string                    `yaml:"version"`
+		Services map[string]composeService `yaml:"services"`
+	}{"3.8", svcs})
 	if err != nil {
 		return nil, fmt.Errorf("compose yaml: %w", err)
 	}
