@@ -18,6 +18,7 @@ export const INFRA_TABS: { id: string; label: string; path: string; key?: string
   { id: 'k8s', label: 'Kubernetes', path: '/api/k8s/pods', empty: 'Kubernetes is not configured.' },
   { id: 'proxmox', label: 'Proxmox', path: '/api/proxmox/nodes/node/vms', empty: 'Proxmox is not configured.' },
   { id: 'operations', label: 'Disks & backups', path: '/api/smart', empty: 'No disk data.' },
+  { id: 'terminal', label: 'Terminal', path: '/api/terminal', role: 'admin', empty: 'The server terminal is off.' },
   { id: 'topology', label: 'Topology', path: '/api/dependencies', empty: 'No service dependencies defined.' },
   { id: 'tailscale', label: 'Tailscale', path: '/api/tailscale/status', empty: 'Tailscale is not installed or not connected.' },
 ]

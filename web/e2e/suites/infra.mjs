@@ -51,6 +51,7 @@ export default function register(h) {
       await page.goto(h.baseURL + '/infrastructure/containers')
       await page.waitForSelector('[data-testid=containers-panel]')
       if (await page.$('[data-testid=containers-panel] button:has-text("Pull")')) throw new Error('operator sees Pull')
+      if ((await page.innerText('.tabs')).includes('Terminal')) throw new Error('operator sees the server terminal tab')
       const stored = await api('GET', '/api/backup/321-status', token)
       if (!stored.json.some((b) => b.backup_name === 'e2e-photos' && b.copies === 3)) throw new Error(`stored: ${stored.text}`)
     })
@@ -96,6 +97,20 @@ export default function register(h) {
       await page.click('form[aria-label="Proxmox node"] button[type=submit]')
       await page.waitForSelector('[data-testid=proxmox-panel] >> text=Proxmox not configured')
     })
+
+  test('infra: an admin opens the server terminal once it is enabled', async ({ page, token }) => {
+    await signIn(page)
+    await page.goto(h.baseURL + '/infrastructure/terminal')
+    await page.waitForSelector('[data-testid=server-terminal] >> text=The server terminal is off')
+    const set = await api('POST', '/api/settings', token, { terminalEnabled: true })
+    if (set.status !== 200) throw new Error(`settings: ${set.status} ${set.text}`)
+    await page.reload()
+    await page.waitForSelector('[data-testid=server-term-status] >> text=open', { timeout: 15000 })
+    await page.click('.term')
+    await page.keyboard.type('echo e2e-$((40+2))\n')
+    await waitFor('the shell output', async () => (await page.innerText('.term')).includes('e2e-42'), 15000)
+    await api('POST', '/api/settings', token, { terminalEnabled: false })
+  })
 
   // With a container engine (DOCKER_HOST, e.g. from scripts/podman-up.sh): a
   // compose project brought up and down from the Compose tab.
