@@ -140,9 +140,33 @@ func (p procNames) name(ctx context.Context, pid int32) string {
 	return n
 }
 
+// sockets lists the host's inet sockets with their owning processes. The
+// listing scans every process's descriptors; on a loaded host that can
+// stall, so it is bounded: past the limit the answer is an empty list (the
+// scan finishes in the background and is dropped).
+func (r *Room) sockets(ctx context.Context) ([]gnet.ConnectionStat, error) {
+	type res struct {
+		cs  []gnet.ConnectionStat
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		cs, err := gnet.ConnectionsWithContext(ctx, "inet")
+		ch <- res{cs, err}
+	}()
+	select {
+	case v := <-ch:
+		return v.cs, v.err
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("socket listing timed out")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func (r *Room) connections(ctx context.Context, _ *struct{}) (*infraConnectionsOut, error) {
 	out := &infraConnectionsOut{Body: []Connection{}}
-	cs, err := gnet.ConnectionsWithContext(ctx, "inet")
+	cs, err := r.sockets(ctx)
 	if err != nil {
 		r.d.Log.Warn("connections", "err", err)
 	}
@@ -172,7 +196,7 @@ type infraPortsOut struct{ Body []Port }
 
 func (r *Room) ports(ctx context.Context, _ *struct{}) (*infraPortsOut, error) {
 	out := &infraPortsOut{Body: []Port{}}
-	cs, err := gnet.ConnectionsWithContext(ctx, "inet")
+	cs, err := r.sockets(ctx)
 	if err != nil {
 		r.d.Log.Warn("ports", "err", err)
 	}

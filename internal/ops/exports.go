@@ -162,6 +162,9 @@ func (r *Room) discoverHost(ctx context.Context, host, by string, timeout time.D
 			}
 			if res == nil {
 				missing = append(missing, cmd)
+			} else if st, _ := res["status"].(string); st != "ok" {
+				msg, _ := res["error"].(string)
+				missing = append(missing, strings.TrimSpace(cmd+" ("+msg+")"))
 			}
 		}()
 	}
