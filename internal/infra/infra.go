@@ -56,6 +56,10 @@ type Deps struct {
 	TerminalIdle time.Duration
 	// Root prefixes /sys paths (tests).
 	Root string
+	// InCluster is the Kubernetes API address (host:port) when the server
+	// runs in a pod (KUBERNETES_SERVICE_HOST/PORT); with the service
+	// account token and CA under Root, it is used when k8sUrl is not set.
+	InCluster string
 	// IsRoot: the server runs as root, so system-scope systemctl runs
 	// directly instead of through sudo -n.
 	IsRoot bool

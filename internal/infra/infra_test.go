@@ -3,12 +3,14 @@ package infra_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -404,6 +406,31 @@ func TestKubernetes(t *testing.T) {
 	}
 	if st, _ := e.Do(http.MethodGet, "/api/k8s/namespaces", viewer, nil); st != 502 {
 		t.Errorf("bad token: %d", st)
+	}
+}
+
+func TestKubernetesInCluster(t *testing.T) {
+	fake := &k8sFake{scaled: map[string]int{}}
+	srv := httptest.NewTLSServer(fake)
+	defer srv.Close()
+	root := t.TempDir()
+	sa := filepath.Join(root, "var/run/secrets/kubernetes.io/serviceaccount")
+	if err := os.MkdirAll(sa, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(filepath.Join(sa, "ca.crt"), ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sa, "token"), []byte("k8s-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := servertest.NewWith(t, servertest.Setup{Options: []server.Option{server.WithInfraRunner(runcmd.NewRecorded(nil)),
+		server.WithInfraSysRoot(root), server.WithK8sInCluster(strings.TrimPrefix(srv.URL, "https://"))}})
+	// The pod's token and CA (verification on, against the service account CA).
+	var ns []map[string]any
+	if st := e.JSON(http.MethodGet, "/api/k8s/namespaces", e.Token("viewer"), nil, &ns); st != 200 || len(ns) != 2 {
+		t.Fatalf("in-cluster namespaces: %d %v", st, ns)
 	}
 }
 

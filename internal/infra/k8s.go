@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -33,9 +35,19 @@ func k8sName(label, v string) error {
 	return nil
 }
 
+// saDir holds the service account of a pod.
+const saDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
 func (r *Room) k8s() (*K8s, error) {
 	s := r.settings()
 	base, tok := strings.TrimRight(str(s, "k8sUrl"), "/"), str(s, "k8sToken")
+	if base == "" && tok == "" && r.d.InCluster != "" {
+		// In a pod: the API server of the cluster, the service account's token and CA.
+		if b, err := os.ReadFile(filepath.Join(r.d.Root, saDir, "token")); err == nil && len(b) > 0 {
+			ca := filepath.Join(r.d.Root, saDir, "ca.crt")
+			return &K8s{Base: "https://" + r.d.InCluster, Token: strings.TrimSpace(string(b)), HTTP: httpClient(ca, 15*time.Second)}, nil
+		}
+	}
 	if base == "" || tok == "" {
 		return nil, httpx.Invalid("Kubernetes not configured")
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net"
 	"os"
 
 	"github.com/noba-go/noba/internal/config"
@@ -26,6 +27,9 @@ type InfraOptions struct {
 	// DockerHost is the engine address used when the dockerHost setting is
 	// empty (default: the DOCKER_HOST environment variable).
 	DockerHost string
+	// K8sInCluster is the in-cluster Kubernetes API address (default: from
+	// KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT).
+	K8sInCluster string
 	// SysRoot prefixes the /sys paths the rooms read (fixture trees).
 	SysRoot string
 }
@@ -35,6 +39,9 @@ func WithInfraRunner(run runcmd.Runner) Option { return func(o *Options) { o.Inf
 
 // WithInfraSysRoot makes the infra rooms read /sys below root.
 func WithInfraSysRoot(root string) Option { return func(o *Options) { o.Infra.SysRoot = root } }
+
+// WithK8sInCluster sets the in-cluster Kubernetes API address (host:port).
+func WithK8sInCluster(addr string) Option { return func(o *Options) { o.Infra.K8sInCluster = addr } }
 
 // WithDockerHost sets the default container engine address.
 func WithDockerHost(host string) Option { return func(o *Options) { o.Infra.DockerHost = host } }
@@ -52,6 +59,10 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 		// The Docker client convention: DOCKER_HOST names the engine.
 		dockerHost = os.Getenv("DOCKER_HOST")
 	}
+	inCluster := s.Opts.Infra.K8sInCluster
+	if h, p := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT"); inCluster == "" && h != "" && p != "" {
+		inCluster = net.JoinHostPort(h, p)
+	}
 	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
 		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
 	s.mount(rs.containers)
@@ -59,7 +70,7 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	// infrastructure (router 7): network_discover results are stored as
 	// devices whichever way they arrive.
 	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
-		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot()})
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot(), InCluster: inCluster})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
 
