@@ -98,6 +98,10 @@ var webKeys = map[string]keySpec{
 	// admin group: single sign-on builds its redirect URIs from the server's
 	// external URL (spec 10 §13 S3), not from the request's Host header.
 	"ssoBaseUrl": s(),
+	// infra rooms: the container engine address (unix:///run/podman/podman.sock,
+	// tcp://127.0.0.1:2375; empty: DOCKER_HOST, else /var/run/docker.sock) and
+	// the server terminal WebSocket (off unless enabled; session limit in seconds).
+	"dockerHost": s(), "terminalEnabled": b(false), "terminalTimeout": n(1800),
 }
 
 // backupKeys map flat keys to the backup/cloud/downloads sections of config.yaml.

@@ -41,6 +41,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Limits are the connection limits of Serve (zero fields: defaults).
 	Limits Limits
+	// Infra holds the injection points of the infra rooms (wire_infra.go).
+	Infra InfraOptions
 }
 
 // Limits bound what one client can hold open (issue 11 item 4).

@@ -10,10 +10,15 @@ export interface NavItem { to: string; label: string; ico: string; role?: Role; 
 export const INFRA_TABS: { id: string; label: string; path: string; key?: string; role?: Role; empty: string; columns?: string[] }[] = [
   { id: 'containers', label: 'Containers', path: '/api/containers/stats', empty: 'No containers: Docker or Podman is not installed, or nothing runs.' },
   { id: 'compose', label: 'Compose', path: '/api/compose/projects', empty: 'No Docker Compose projects found.' },
-  { id: 'interfaces', label: 'Interfaces', path: '/api/network/interfaces', empty: 'No network interfaces reported.' },
-  { id: 'ports', label: 'Ports', path: '/api/network/ports', empty: 'No listening ports reported.' },
+  { id: 'services', label: 'Services', path: '/api/journal/units', role: 'operator', empty: 'No systemd services listed.' },
+  { id: 'interfaces', label: 'Interfaces', path: '/api/network/interfaces', empty: 'No network interfaces reported.', columns: ['name', 'ip', 'up', 'speed', 'mtu'] },
+  { id: 'ports', label: 'Ports', path: '/api/network/ports', empty: 'No listening ports reported.', columns: ['port', 'address', 'pid', 'process'] },
+  { id: 'connections', label: 'Connections', path: '/api/network/connections', role: 'operator', empty: 'No established connections.', columns: ['process', 'pid', 'local', 'remote', 'status'] },
   { id: 'devices', label: 'Devices', path: '/api/network/devices', empty: 'No discovered devices. Run a discovery from an agent.' },
   { id: 'k8s', label: 'Kubernetes', path: '/api/k8s/pods', empty: 'Kubernetes is not configured.' },
+  { id: 'proxmox', label: 'Proxmox', path: '/api/proxmox/nodes/node/vms', empty: 'Proxmox is not configured.' },
+  { id: 'operations', label: 'Disks & backups', path: '/api/smart', empty: 'No disk data.' },
+  { id: 'terminal', label: 'Terminal', path: '/api/terminal', role: 'admin', empty: 'The server terminal is off.' },
   { id: 'topology', label: 'Topology', path: '/api/dependencies', empty: 'No service dependencies defined.' },
   { id: 'tailscale', label: 'Tailscale', path: '/api/tailscale/status', empty: 'Tailscale is not installed or not connected.' },
 ]
