@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/wire"
 )
 
 func TestRegistryWritesAndFlush(t *testing.T) {
@@ -33,12 +34,12 @@ func TestRegistryWritesAndFlush(t *testing.T) {
 		}
 		return rows[0].LastSeen
 	}
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.1.0"})
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.1.0"}})
 	if got := lastSeen(); got != now.Unix() {
 		t.Fatalf("first report: last_seen %d", got)
 	}
 	now = now.Add(10 * time.Second)
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.1.0"})
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.1.0"}})
 	if got := lastSeen(); got != now.Add(-10*time.Second).Unix() {
 		t.Fatalf("unchanged report within a minute should not write: last_seen %d", got)
 	}
@@ -50,7 +51,7 @@ func TestRegistryWritesAndFlush(t *testing.T) {
 	}
 	// A changed version is written at once.
 	now = now.Add(5 * time.Second)
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.2.0"})
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.2.0"}})
 	rows, _ := st.ListAgents(ctx)
 	if rows[0].AgentVersion != "3.2.0" || rows[0].LastSeen != now.Unix() {
 		t.Fatalf("changed version: %+v", rows[0])

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package main
+package agent
 
 import (
 	"context"
@@ -76,7 +76,7 @@ func (p *ptySession) pump(a *Agent) int {
 		n, err := p.f.Read(buf)
 		if n > 0 {
 			data := strings.ToValidUTF8(string(buf[:n]), "\uFFFD")
-			_ = a.sendWS(context.Background(), wire.Msg{"type": wire.TypePtyOutput, "session": p.id, "data": data})
+			_ = a.sendWS(context.Background(), &wire.PtyOutput{Session: p.id, Data: data})
 		}
 		if err != nil {
 			break

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"archive/tar"
@@ -356,6 +356,7 @@ func hFileDelete(_ context.Context, c *call) map[string]any {
 }
 
 func hVerifyBackup(_ context.Context, c *call) map[string]any {
+	a := c.agent
 	p, err := readable(c.str("path"))
 	if err != nil {
 		return fail("%v", err)
@@ -390,7 +391,7 @@ func hVerifyBackup(_ context.Context, c *call) map[string]any {
 			res["status"], res["error"] = "error", "Not an SQLite database"
 			return res
 		}
-		out := runCmd(context.Background(), 60*time.Second, "sqlite3", p, "PRAGMA integrity_check;")
+		out := a.run(context.Background(), 60*time.Second, "sqlite3", p, "PRAGMA integrity_check;")
 		if out.err != nil || out.code != 0 {
 			res["status"], res["error"] = "error", "Integrity check unavailable: "+errText(out)
 			return res

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"context"
@@ -221,7 +221,7 @@ func (a *Agent) healOne(rule map[string]any, id, cond string, before map[string]
 	var res map[string]any
 	switch {
 	case shell != "":
-		r := runCmd(ctx, 30*time.Second, "sh", "-c", shell)
+		r := a.run(ctx, 30*time.Second, "sh", "-c", shell)
 		res = map[string]any{"status": statusOf(r)}
 	case cmd != "":
 		res = a.handle(ctx, &call{id: "heal-" + id, cmd: cmd, params: params, agent: a})

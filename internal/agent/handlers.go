@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -112,17 +112,18 @@ func (a *Agent) handle(ctx context.Context, c *call) (out map[string]any) {
 	return out
 }
 
-func hPing(_ context.Context, _ *call) map[string]any {
+func hPing(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"pong": time.Now().Unix(), "version": wire.AgentVersion})
 }
 
 func hCheckService(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	svc := c.str("service")
 	var r runOut
 	if runtime.GOOS == "windows" {
-		r = runCmd(ctx, 10*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Service -Name '"+svc+"' | Format-List")
+		r = a.run(ctx, 10*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Service -Name '"+svc+"' | Format-List")
 	} else {
-		r = runCmd(ctx, 10*time.Second, "systemctl", "status", svc, "--no-pager")
+		r = a.run(ctx, 10*time.Second, "systemctl", "status", svc, "--no-pager")
 	}
 	if r.err != nil && !r.timedOut {
 		return fail("%v", r.err)
@@ -131,17 +132,18 @@ func hCheckService(ctx context.Context, c *call) map[string]any {
 }
 
 func hGetLogs(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	unit := c.str("unit")
 	if unit == "" {
 		unit = c.str("service")
 	}
 	lines := min(max(c.int("lines", 50), 1), 200)
 	if runtime.GOOS == "windows" {
-		r := runCmd(ctx, 15*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command",
+		r := a.run(ctx, 15*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command",
 			fmt.Sprintf("Get-EventLog -LogName System -Newest %d | Format-Table -AutoSize | Out-String -Width 200", lines))
 		return map[string]any{"status": statusOf(r), "stdout": r.stdout, "error": errText(r)}
 	}
-	if !have("journalctl") {
+	if !a.have("journalctl") {
 		return fail("journalctl not available")
 	}
 	argv := []string{"journalctl", "--no-pager", "-n", strconv.Itoa(lines)}
@@ -151,7 +153,7 @@ func hGetLogs(ctx context.Context, c *call) map[string]any {
 	if p := c.str("priority"); p != "" {
 		argv = append(argv, "-p", p)
 	}
-	r := runCmd(ctx, 15*time.Second, argv...)
+	r := a.run(ctx, 15*time.Second, argv...)
 	return map[string]any{"status": statusOf(r), "stdout": r.stdout, "error": errText(r)}
 }
 
@@ -169,6 +171,7 @@ func errText(r runOut) string {
 }
 
 func hNetworkTest(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	target, mode := c.str("target"), c.str("mode")
 	if !wire.NetTarget(target) {
 		return fail("Invalid target")
@@ -183,22 +186,23 @@ func hNetworkTest(ctx context.Context, c *call) map[string]any {
 	} else {
 		mode = "ping"
 	}
-	if !have(argv[0]) {
+	if !a.have(argv[0]) {
 		return fail("%s not installed", mode)
 	}
-	r := runCmd(ctx, 20*time.Second, argv...)
+	r := a.run(ctx, 20*time.Second, argv...)
 	return map[string]any{"status": statusOf(r), "stdout": r.stdout + r.stderr, "error": errText(r)}
 }
 
-func hPackageUpdates(ctx context.Context, _ *call) map[string]any {
+func hPackageUpdates(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	var r runOut
 	switch {
-	case have("apt"):
-		r = runCmd(ctx, 30*time.Second, "apt", "list", "--upgradable")
-	case have("dnf"):
-		r = runCmd(ctx, 30*time.Second, "dnf", "check-update")
-	case have("pkg"):
-		r = runCmd(ctx, 30*time.Second, "pkg", "version", "-vIL=")
+	case a.have("apt"):
+		r = a.run(ctx, 30*time.Second, "apt", "list", "--upgradable")
+	case a.have("dnf"):
+		r = a.run(ctx, 30*time.Second, "dnf", "check-update")
+	case a.have("pkg"):
+		r = a.run(ctx, 30*time.Second, "pkg", "version", "-vIL=")
 	default:
 		return fail("No supported package manager found")
 	}
@@ -212,6 +216,7 @@ func hPackageUpdates(ctx context.Context, _ *call) map[string]any {
 }
 
 func hSystemInfo(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	host, _ := os.Hostname()
 	var ips []string
 	if addrs, err := net.DefaultResolver.LookupHost(ctx, host); err == nil {
@@ -225,10 +230,10 @@ func hSystemInfo(ctx context.Context, c *call) map[string]any {
 		ips = []string{}
 	}
 	release, version := "", ""
-	if r := runCmd(ctx, 5*time.Second, "uname", "-r"); r.err == nil {
+	if r := a.run(ctx, 5*time.Second, "uname", "-r"); r.err == nil {
 		release = strings.TrimSpace(r.stdout)
 	}
-	if r := runCmd(ctx, 5*time.Second, "uname", "-v"); r.err == nil {
+	if r := a.run(ctx, 5*time.Second, "uname", "-v"); r.err == nil {
 		version = strings.TrimSpace(r.stdout)
 	}
 	snap := c.agent.metricsUptime(ctx)
@@ -238,7 +243,7 @@ func hSystemInfo(ctx context.Context, c *call) map[string]any {
 }
 
 func (a *Agent) metricsUptime(ctx context.Context) int64 {
-	b, err := os.ReadFile("/proc/uptime")
+	b, err := a.sys.ReadFile("/proc/uptime")
 	if err != nil {
 		return 0
 	}
@@ -265,25 +270,27 @@ func hDiskUsage(ctx context.Context, c *call) map[string]any {
 	return ok(map[string]any{"path": p, "total": u.Total, "used": u.Used, "free": u.Free, "percent": round1(u.UsedPercent)})
 }
 
-func hListServices(ctx context.Context, _ *call) map[string]any {
+func hListServices(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	var r runOut
 	switch {
 	case runtime.GOOS == "windows":
-		r = runCmd(ctx, 15*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Service | Format-Table -AutoSize | Out-String -Width 200")
+		r = a.run(ctx, 15*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Service | Format-Table -AutoSize | Out-String -Width 200")
 	case runtime.GOOS == "darwin":
-		r = runCmd(ctx, 15*time.Second, "launchctl", "list")
-	case have("systemctl"):
-		r = runCmd(ctx, 15*time.Second, "systemctl", "list-units", "--type=service", "--all", "--no-pager", "--plain", "--no-legend")
-	case have("service"):
-		r = runCmd(ctx, 15*time.Second, "service", "--status-all")
+		r = a.run(ctx, 15*time.Second, "launchctl", "list")
+	case a.have("systemctl"):
+		r = a.run(ctx, 15*time.Second, "systemctl", "list-units", "--type=service", "--all", "--no-pager", "--plain", "--no-legend")
+	case a.have("service"):
+		r = a.run(ctx, 15*time.Second, "service", "--status-all")
 	default:
 		return fail("No service manager found")
 	}
 	return map[string]any{"status": statusOf(r), "output": r.stdout, "error": errText(r)}
 }
 
-func hListUsers(_ context.Context, _ *call) map[string]any {
-	f, err := os.Open("/etc/passwd")
+func hListUsers(_ context.Context, c *call) map[string]any {
+	a := c.agent
+	f, err := a.sys.Open("/etc/passwd")
 	if err != nil {
 		return fail("Cannot read /etc/passwd: %v", err)
 	}
@@ -306,7 +313,7 @@ func hListUsers(_ context.Context, _ *call) map[string]any {
 }
 
 // containerRuntime is the first of podman and docker found.
-func containerRuntime() string {
+func (a *Agent) containerRuntime() string {
 	for _, rt := range []string{"podman", "docker"} {
 		for _, dir := range []string{"/usr/bin/", "/usr/local/bin/"} {
 			if st, err := os.Stat(dir + rt); err == nil && !st.IsDir() {
@@ -328,7 +335,8 @@ func rtName(p string) string {
 }
 
 func hContainerList(ctx context.Context, c *call) map[string]any {
-	rt := containerRuntime()
+	a := c.agent
+	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
@@ -336,7 +344,7 @@ func hContainerList(ctx context.Context, c *call) map[string]any {
 	if c.bool("all") {
 		argv = append(argv, "-a")
 	}
-	r := runCmd(ctx, 15*time.Second, argv...)
+	r := a.run(ctx, 15*time.Second, argv...)
 	if statusOf(r) != "ok" {
 		return fail("%s", errText(r))
 	}
@@ -356,20 +364,22 @@ func hContainerList(ctx context.Context, c *call) map[string]any {
 }
 
 func hContainerLogs(ctx context.Context, c *call) map[string]any {
-	rt := containerRuntime()
+	a := c.agent
+	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
 	name := c.str("container")
 	tail := c.int("tail", c.int("lines", 100))
 	tail = min(max(tail, 1), 1000)
-	r := runCmd(ctx, 15*time.Second, rt, "logs", "--tail", strconv.Itoa(tail), name)
+	r := a.run(ctx, 15*time.Second, rt, "logs", "--tail", strconv.Itoa(tail), name)
 	return map[string]any{"status": statusOf(r), "runtime": rtName(rt), "container": name,
 		"output": wire.Truncate(r.stdout+r.stderr, wire.OutputCap), "error": errText(r)}
 }
 
 func hContainerControl(ctx context.Context, c *call) map[string]any {
-	rt := containerRuntime()
+	a := c.agent
+	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
@@ -378,12 +388,13 @@ func hContainerControl(ctx context.Context, c *call) map[string]any {
 	if action == "remove" {
 		argv = []string{rt, "rm", name}
 	}
-	r := runCmd(ctx, 30*time.Second, argv...)
+	r := a.run(ctx, 30*time.Second, argv...)
 	return map[string]any{"status": statusOf(r), "runtime": rtName(rt), "container": name, "action": action,
 		"output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
 func hDNSLookup(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	host := c.str("host")
 	typ := strings.ToUpper(c.str("type"))
 	if typ == "" {
@@ -400,59 +411,62 @@ func hDNSLookup(ctx context.Context, c *call) map[string]any {
 		}
 		return ok(map[string]any{"host": host, "record_type": typ, "addresses": addrs})
 	}
-	if !have("nslookup") {
+	if !a.have("nslookup") {
 		return fail("nslookup not installed")
 	}
-	r := runCmd(ctx, 10*time.Second, "nslookup", "-type="+typ, host)
+	r := a.run(ctx, 10*time.Second, "nslookup", "-type="+typ, host)
 	return map[string]any{"status": statusOf(r), "host": host, "record_type": typ, "output": r.stdout, "error": errText(r)}
 }
 
-func hNetworkConfig(ctx context.Context, _ *call) map[string]any {
+func hNetworkConfig(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	var parts []string
 	switch runtime.GOOS {
 	case "windows":
-		parts = append(parts, runCmd(ctx, 10*time.Second, "ipconfig", "/all").stdout)
+		parts = append(parts, a.run(ctx, 10*time.Second, "ipconfig", "/all").stdout)
 	case "linux":
-		if have("ip") {
-			parts = append(parts, runCmd(ctx, 10*time.Second, "ip", "addr").stdout, runCmd(ctx, 10*time.Second, "ip", "route").stdout)
+		if a.have("ip") {
+			parts = append(parts, a.run(ctx, 10*time.Second, "ip", "addr").stdout, a.run(ctx, 10*time.Second, "ip", "route").stdout)
 		}
-		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		if b, err := a.sys.ReadFile("/etc/resolv.conf"); err == nil {
 			parts = append(parts, string(b))
 		}
 	default:
-		parts = append(parts, runCmd(ctx, 10*time.Second, "ifconfig").stdout, runCmd(ctx, 10*time.Second, "netstat", "-rn").stdout)
+		parts = append(parts, a.run(ctx, 10*time.Second, "ifconfig").stdout, a.run(ctx, 10*time.Second, "netstat", "-rn").stdout)
 	}
 	return ok(map[string]any{"output": wire.Truncate(strings.Join(parts, "\n---\n"), wire.OutputCap)})
 }
 
 func hRestartService(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	svc := c.str("service")
 	if len(svc) > 128 || !wire.ServiceName(svc) {
 		return fail("Invalid service name")
 	}
 	var r runOut
 	if runtime.GOOS == "windows" {
-		r = runCmd(ctx, 30*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Restart-Service -Name '"+svc+"' -Force")
+		r = a.run(ctx, 30*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Restart-Service -Name '"+svc+"' -Force")
 	} else {
-		r = runCmd(ctx, 30*time.Second, sudo("systemctl", "restart", svc)...)
+		r = a.run(ctx, 30*time.Second, a.sudo("systemctl", "restart", svc)...)
 	}
 	return map[string]any{"status": statusOf(r), "exit_code": r.code, "output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
 func hServiceControl(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	svc, action := c.str("service"), c.str("action")
 	var r runOut
 	switch {
 	case runtime.GOOS == "windows":
 		verb := map[string]string{"start": "Start-Service", "stop": "Stop-Service", "restart": "Restart-Service", "status": "Get-Service",
 			"enable": "Set-Service -StartupType Automatic", "disable": "Set-Service -StartupType Disabled"}[action]
-		r = runCmd(ctx, 30*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", verb+" -Name '"+svc+"'")
+		r = a.run(ctx, 30*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", verb+" -Name '"+svc+"'")
 	case action == "status":
-		r = runCmd(ctx, 30*time.Second, "systemctl", "status", svc, "--no-pager")
-	case have("systemctl"):
-		r = runCmd(ctx, 30*time.Second, sudo("systemctl", action, svc)...)
-	case have("rc-service") && (action == "start" || action == "stop" || action == "restart"):
-		r = runCmd(ctx, 30*time.Second, sudo("rc-service", svc, action)...)
+		r = a.run(ctx, 30*time.Second, "systemctl", "status", svc, "--no-pager")
+	case a.have("systemctl"):
+		r = a.run(ctx, 30*time.Second, a.sudo("systemctl", action, svc)...)
+	case a.have("rc-service") && (action == "start" || action == "stop" || action == "restart"):
+		r = a.run(ctx, 30*time.Second, a.sudo("rc-service", svc, action)...)
 	default:
 		return fail("No supported service manager found")
 	}
@@ -461,8 +475,8 @@ func hServiceControl(ctx context.Context, c *call) map[string]any {
 }
 
 // sudo prefixes argv with "sudo -n" unless the agent runs as root.
-func sudo(argv ...string) []string {
-	if os.Geteuid() == 0 || runtime.GOOS == "windows" || !have("sudo") {
+func (a *Agent) sudo(argv ...string) []string {
+	if os.Geteuid() == 0 || runtime.GOOS == "windows" || !a.have("sudo") {
 		return argv
 	}
 	return append([]string{"sudo", "-n"}, argv...)
@@ -478,38 +492,40 @@ func hSetInterval(_ context.Context, c *call) map[string]any {
 }
 
 func hPackage(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	pkg := c.str("package")
 	install := c.cmd == wire.CmdPackageInstall
 	var argv []string
 	switch {
-	case have("apt-get"):
+	case a.have("apt-get"):
 		verb := "remove"
 		if install {
 			verb = "install"
 		}
 		argv = []string{"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", verb, pkg}
-	case have("dnf"):
+	case a.have("dnf"):
 		argv = []string{"dnf", "-y", map[bool]string{true: "install", false: "remove"}[install], pkg}
-	case have("yum"):
+	case a.have("yum"):
 		argv = []string{"yum", "-y", map[bool]string{true: "install", false: "remove"}[install], pkg}
-	case have("apk"):
+	case a.have("apk"):
 		argv = []string{"apk", map[bool]string{true: "add", false: "del"}[install], pkg}
-	case have("pkg"):
+	case a.have("pkg"):
 		argv = []string{"pkg", map[bool]string{true: "install", false: "delete"}[install], "-y", pkg}
-	case have("brew"):
+	case a.have("brew"):
 		argv = []string{"brew", map[bool]string{true: "install", false: "uninstall"}[install], pkg}
 	default:
 		return fail("No supported package manager found")
 	}
 	if argv[0] != "brew" {
-		argv = sudo(argv...)
+		argv = a.sudo(argv...)
 	}
-	r := runCmd(ctx, 300*time.Second, argv...)
+	r := a.run(ctx, 300*time.Second, argv...)
 	return map[string]any{"status": statusOf(r), "package": pkg, "exit_code": r.code,
 		"output": wire.Truncate(r.stdout+r.stderr, wire.OutputCap), "error": errText(r)}
 }
 
 func hUserManage(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	user, action := c.str("username"), c.str("action")
 	groups, _ := wire.Groups(c.params["groups"])
 	g := strings.Join(groups, ",")
@@ -533,18 +549,19 @@ func hUserManage(ctx context.Context, c *call) map[string]any {
 	case "unlock":
 		argv = []string{"usermod", "-U", user}
 	}
-	r := runCmd(ctx, 30*time.Second, sudo(argv...)...)
+	r := a.run(ctx, 30*time.Second, a.sudo(argv...)...)
 	return map[string]any{"status": statusOf(r), "action": action, "username": user,
 		"output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
 func hReboot(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	delay := max(c.int("delay", 0), 0)
 	var r runOut
 	if runtime.GOOS == "windows" {
-		r = runCmd(ctx, 15*time.Second, "shutdown", "/r", "/t", strconv.Itoa(delay*60))
+		r = a.run(ctx, 15*time.Second, "shutdown", "/r", "/t", strconv.Itoa(delay*60))
 	} else {
-		r = runCmd(ctx, 15*time.Second, sudo("shutdown", "-r", "+"+strconv.Itoa(delay))...)
+		r = a.run(ctx, 15*time.Second, a.sudo("shutdown", "-r", "+"+strconv.Itoa(delay))...)
 	}
 	return map[string]any{"status": statusOf(r), "output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
@@ -553,6 +570,7 @@ var signals = map[string]syscall.Signal{"TERM": syscall.SIGTERM, "KILL": syscall
 	"INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT}
 
 func hProcessKill(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	sig := strings.TrimPrefix(strings.ToUpper(c.str("signal")), "SIG")
 	s, known := signals[sig]
 	if !known {
@@ -573,10 +591,10 @@ func hProcessKill(ctx context.Context, c *call) map[string]any {
 		}
 	}
 	name := c.str("name")
-	if !have("pkill") {
+	if !a.have("pkill") {
 		return fail("pkill not installed")
 	}
-	r := runCmd(ctx, 10*time.Second, "pkill", "-"+sig, "-x", name)
+	r := a.run(ctx, 10*time.Second, "pkill", "-"+sig, "-x", name)
 	if r.code == 1 {
 		return fail("No such process: %s", name)
 	}

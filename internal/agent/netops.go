@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -26,9 +26,9 @@ type netRates struct {
 	at   time.Time
 }
 
-func readNetDev() map[string][2]uint64 {
+func (a *Agent) readNetDev() map[string][2]uint64 {
 	out := map[string][2]uint64{}
-	f, err := os.Open("/proc/net/dev")
+	f, err := a.sys.Open("/proc/net/dev")
 	if err != nil {
 		return out
 	}
@@ -55,7 +55,7 @@ var ssProcRE = regexp.MustCompile(`\("([^"]+)",pid=(\d+)`)
 
 func hNetworkStats(ctx context.Context, c *call) map[string]any {
 	a := c.agent
-	cur := readNetDev()
+	cur := a.readNetDev()
 	now := time.Now()
 	a.net.mu.Lock()
 	prev, dt := a.net.prev, now.Sub(a.net.at).Seconds()
@@ -78,8 +78,8 @@ func hNetworkStats(ctx context.Context, c *call) map[string]any {
 	}
 	conns := []map[string]any{}
 	talk := map[string]int{}
-	if have("ss") {
-		r := runCmd(ctx, 10*time.Second, "ss", "-tnp")
+	if a.have("ss") {
+		r := a.run(ctx, 10*time.Second, "ss", "-tnp")
 		for i, l := range strings.Split(r.stdout, "\n") {
 			fs := strings.Fields(l)
 			if i == 0 || len(fs) < 5 {
@@ -150,8 +150,9 @@ func hEndpointCheck(ctx context.Context, c *call) map[string]any {
 	return out
 }
 
-func hDiscoverServices(ctx context.Context, _ *call) map[string]any {
-	if !have("ss") {
+func hDiscoverServices(ctx context.Context, c *call) map[string]any {
+	a := c.agent
+	if !a.have("ss") {
 		return fail("ss not installed")
 	}
 	type svc struct {
@@ -161,7 +162,7 @@ func hDiscoverServices(ctx context.Context, _ *call) map[string]any {
 	}
 	svcs := map[string]*svc{}
 	portOwner := map[int]string{}
-	r := runCmd(ctx, 10*time.Second, "ss", "-tlnp")
+	r := a.run(ctx, 10*time.Second, "ss", "-tlnp")
 	for i, l := range strings.Split(r.stdout, "\n") {
 		fs := strings.Fields(l)
 		if i == 0 || len(fs) < 4 {
@@ -184,7 +185,7 @@ func hDiscoverServices(ctx context.Context, _ *call) map[string]any {
 		s.ports[port] = true
 		portOwner[port] = name
 	}
-	est := runCmd(ctx, 10*time.Second, "ss", "-tnp")
+	est := a.run(ctx, 10*time.Second, "ss", "-tnp")
 	for i, l := range strings.Split(est.stdout, "\n") {
 		fs := strings.Fields(l)
 		if i == 0 || len(fs) < 5 || fs[0] != "ESTAB" {
@@ -201,8 +202,8 @@ func hDiscoverServices(ctx context.Context, _ *call) map[string]any {
 			svcs[owner].conns = append(svcs[owner].conns, map[string]any{"remote_host": rh, "remote_port": rport})
 		}
 	}
-	if have("systemctl") {
-		sr := runCmd(ctx, 10*time.Second, "systemctl", "list-units", "--type=service", "--state=running", "--no-pager", "--plain", "--no-legend")
+	if a.have("systemctl") {
+		sr := a.run(ctx, 10*time.Second, "systemctl", "list-units", "--type=service", "--state=running", "--no-pager", "--plain", "--no-legend")
 		for _, l := range strings.Split(sr.stdout, "\n") {
 			fs := strings.Fields(l)
 			if len(fs) == 0 {
@@ -237,10 +238,11 @@ func hDiscoverServices(ctx context.Context, _ *call) map[string]any {
 
 var probePorts = []int{22, 80, 443, 8080, 8443, 3000, 5000, 8000, 8888, 9090, 3306, 5432, 6379, 1883, 8883, 53, 67, 68, 161, 445, 139, 548, 631, 5353, 9100}
 
-func hNetworkDiscover(ctx context.Context, _ *call) map[string]any {
+func hNetworkDiscover(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	devs := map[string]map[string]any{}
-	if have("ip") {
-		r := runCmd(ctx, 10*time.Second, "ip", "neigh")
+	if a.have("ip") {
+		r := a.run(ctx, 10*time.Second, "ip", "neigh")
 		for _, l := range strings.Split(r.stdout, "\n") {
 			fs := strings.Fields(l)
 			if len(fs) == 0 || strings.Contains(l, "FAILED") || strings.Contains(l, "INCOMPLETE") {
@@ -255,8 +257,8 @@ func hNetworkDiscover(ctx context.Context, _ *call) map[string]any {
 			devs[fs[0]] = map[string]any{"ip": fs[0], "mac": mac, "hostname": ""}
 		}
 	}
-	if have("avahi-browse") {
-		r := runCmd(ctx, 15*time.Second, "avahi-browse", "-apt", "--no-db-lookup", "-t")
+	if a.have("avahi-browse") {
+		r := a.run(ctx, 15*time.Second, "avahi-browse", "-apt", "--no-db-lookup", "-t")
 		for _, l := range strings.Split(r.stdout, "\n") {
 			if !strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "=") {
 				continue
@@ -309,12 +311,13 @@ func hNetworkDiscover(ctx context.Context, _ *call) map[string]any {
 	return ok(map[string]any{"devices": list})
 }
 
-func hSecurityScan(ctx context.Context, _ *call) map[string]any {
+func hSecurityScan(ctx context.Context, c *call) map[string]any {
+	a := c.agent
 	var findings []map[string]any
 	add := func(sev, cat, desc, fix string) {
 		findings = append(findings, map[string]any{"severity": sev, "category": cat, "description": desc, "remediation": fix})
 	}
-	if b, err := os.ReadFile("/etc/ssh/sshd_config"); os.IsNotExist(err) {
+	if b, err := a.sys.ReadFile("/etc/ssh/sshd_config"); os.IsNotExist(err) {
 		add("low", "ssh", "sshd_config not found", "Verify the SSH server configuration")
 	} else if err != nil {
 		add("low", "ssh", "sshd_config unreadable", "Run the agent with permission to read /etc/ssh/sshd_config")
@@ -341,14 +344,14 @@ func hSecurityScan(ctx context.Context, _ *call) map[string]any {
 		}
 	}
 	fw := false
-	if have("ufw") && strings.Contains(runCmd(ctx, 10*time.Second, "ufw", "status").stdout, "Status: active") {
+	if a.have("ufw") && strings.Contains(a.run(ctx, 10*time.Second, "ufw", "status").stdout, "Status: active") {
 		fw = true
 	}
-	if !fw && have("nft") && strings.TrimSpace(runCmd(ctx, 10*time.Second, "nft", "list", "tables").stdout) != "" {
+	if !fw && a.have("nft") && strings.TrimSpace(a.run(ctx, 10*time.Second, "nft", "list", "tables").stdout) != "" {
 		fw = true
 	}
-	if !fw && have("iptables") {
-		for _, l := range strings.Split(runCmd(ctx, 10*time.Second, "iptables", "-L", "-n").stdout, "\n") {
+	if !fw && a.have("iptables") {
+		for _, l := range strings.Split(a.run(ctx, 10*time.Second, "iptables", "-L", "-n").stdout, "\n") {
 			if l != "" && !strings.HasPrefix(l, "Chain") && !strings.HasPrefix(l, "target") {
 				fw = true
 				break
@@ -359,7 +362,7 @@ func hSecurityScan(ctx context.Context, _ *call) map[string]any {
 		add("high", "firewall", "No active firewall found", "Enable ufw, nftables or iptables rules")
 	}
 	auto := false
-	if b, err := os.ReadFile("/etc/apt/apt.conf.d/20auto-upgrades"); err == nil && strings.Contains(string(b), `Unattended-Upgrade "1"`) {
+	if b, err := a.sys.ReadFile("/etc/apt/apt.conf.d/20auto-upgrades"); err == nil && strings.Contains(string(b), `Unattended-Upgrade "1"`) {
 		auto = true
 	}
 	for _, p := range []string{"/etc/dnf/automatic.conf", "/etc/yum/yum-cron.conf"} {
@@ -367,9 +370,9 @@ func hSecurityScan(ctx context.Context, _ *call) map[string]any {
 			auto = true
 		}
 	}
-	if !auto && have("systemctl") {
+	if !auto && a.have("systemctl") {
 		for _, u := range []string{"unattended-upgrades", "dnf-automatic-install.timer", "dnf-automatic.timer", "yum-cron"} {
-			if strings.TrimSpace(runCmd(ctx, 5*time.Second, "systemctl", "is-enabled", u).stdout) == "enabled" {
+			if strings.TrimSpace(a.run(ctx, 5*time.Second, "systemctl", "is-enabled", u).stdout) == "enabled" {
 				auto = true
 				break
 			}

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -143,7 +143,7 @@ func hFollowLogs(_ context.Context, c *call) map[string]any {
 		a.kickReport()
 		return ok(map[string]any{"stream_id": c.id, "message": "Log stream started"})
 	}
-	if !have("journalctl") {
+	if !a.have("journalctl") {
 		a.streams.stop(c.id)
 		return fail("journalctl not available")
 	}

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -98,8 +98,9 @@ func hExec(ctx context.Context, c *call) map[string]any {
 
 // runExec runs argv; streaming when the command came over the WebSocket.
 func runExec(ctx context.Context, c *call, argv []string, timeout time.Duration) map[string]any {
+	a := c.agent
 	if !c.ws {
-		r := runCmd(ctx, timeout, argv...)
+		r := a.run(ctx, timeout, argv...)
 		res := map[string]any{"status": statusOf(r), "exit_code": r.code, "stdout": r.stdout, "stderr": r.stderr}
 		if r.err != nil {
 			res["error"] = r.err.Error()
@@ -123,8 +124,7 @@ func runExec(ctx context.Context, c *call, argv []string, timeout time.Duration)
 		for sc.Scan() {
 			line := sc.Text()
 			_, _ = out.Write([]byte(line + "\n"))
-			_ = c.agent.sendWS(context.WithoutCancel(ctx), wire.Msg{"type": wire.TypeStream, "id": c.id,
-				"line": strings.TrimRight(line, " \t\r")})
+			_ = c.agent.sendWS(context.WithoutCancel(ctx), &wire.StreamLine{ID: c.id, Line: strings.TrimRight(line, " \t\r")})
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()

@@ -1,11 +1,9 @@
-package main
+package agent
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -52,40 +50,20 @@ type runOut struct {
 	timedOut       bool
 }
 
-// runCmd runs argv (no shell) with a timeout, capturing capped output.
-func runCmd(ctx context.Context, timeout time.Duration, argv ...string) runOut {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var so, se capBuffer
-	so.limit, se.limit = wire.OutputCap, wire.OutputCap
-	cmd.Stdout, cmd.Stderr = &so, &se
-	setProcGroup(cmd)
-	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
-	out := runOut{stdout: so.String(), stderr: se.String()}
-	if ctx.Err() == context.DeadlineExceeded {
-		out.timedOut = true
+// run runs argv (no shell) with a timeout on the agent's host, capturing
+// capped output.
+func (a *Agent) run(ctx context.Context, timeout time.Duration, argv ...string) runOut {
+	r := a.sys.Run(ctx, timeout, argv...)
+	out := runOut{stdout: wire.Truncate(r.Stdout, wire.OutputCap), stderr: wire.Truncate(r.Stderr, wire.OutputCap),
+		code: r.Code, err: r.Err, timedOut: r.TimedOut}
+	if r.TimedOut {
 		out.err = wire.Messagef("Timeout after %ds", int(timeout.Seconds()))
-		out.code = -1
-		return out
-	}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		out.code = ee.ExitCode()
-	case err != nil:
-		out.err = err
-		out.code = -1
 	}
 	return out
 }
 
-// have reports whether a tool is on PATH.
-func have(name string) bool {
-	_, err := exec.LookPath(name)
-	return err == nil
-}
+// have reports whether a program is available on the agent's host.
+func (a *Agent) have(name string) bool { return a.sys.Have(name) }
 
 // ok and fail build result fields.
 func ok(fields map[string]any) map[string]any {

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"context"
@@ -120,8 +120,8 @@ func (a *Agent) waitDelivered(id string, timeout time.Duration) {
 }
 
 // underSystemd reports whether the agent runs as a systemd service.
-func underSystemd() bool {
-	return os.Getenv("INVOCATION_ID") != "" && have("systemctl")
+func (a *Agent) underSystemd() bool {
+	return os.Getenv("INVOCATION_ID") != "" && a.have("systemctl")
 }
 
 // hUninstall removes the agent (spec 20 §12.4): unit, binary and config
@@ -132,19 +132,19 @@ func hUninstall(ctx context.Context, c *call) map[string]any {
 		return fail("Parameter 'confirm' must be true to uninstall the agent")
 	}
 	steps := []string{}
-	systemd := runtime.GOOS == "linux" && have("systemctl")
+	systemd := runtime.GOOS == "linux" && a.have("systemctl")
 	unit := "/etc/systemd/system/noba-agent.service"
 	if systemd {
 		if _, err := os.Stat(unit); err == nil {
-			r := runCmd(ctx, 30*time.Second, sudo("systemctl", "disable", "noba-agent")...)
+			r := a.run(ctx, 30*time.Second, a.sudo("systemctl", "disable", "noba-agent")...)
 			steps = append(steps, "disable service: "+statusOf(r))
 			if err := os.Remove(unit); err != nil {
-				r = runCmd(ctx, 15*time.Second, sudo("rm", "-f", unit)...)
+				r = a.run(ctx, 15*time.Second, a.sudo("rm", "-f", unit)...)
 				steps = append(steps, "remove unit (sudo): "+statusOf(r))
 			} else {
 				steps = append(steps, "remove unit: ok")
 			}
-			r = runCmd(ctx, 30*time.Second, sudo("systemctl", "daemon-reload")...)
+			r = a.run(ctx, 30*time.Second, a.sudo("systemctl", "daemon-reload")...)
 			steps = append(steps, "daemon-reload: "+statusOf(r))
 		}
 	}
@@ -164,7 +164,7 @@ func hUninstall(ctx context.Context, c *call) map[string]any {
 	}
 	c.then = func() {
 		a.waitDelivered(c.id, 10*time.Second)
-		if systemd && underSystemd() && have("systemd-run") {
+		if systemd && a.underSystemd() && a.have("systemd-run") {
 			_ = exec.Command("systemd-run", "--on-active=5", "systemctl", "stop", "noba-agent").Run()
 			return
 		}
@@ -175,8 +175,8 @@ func hUninstall(ctx context.Context, c *call) map[string]any {
 }
 
 // restartSelf restarts the agent after an update.
-func restartSelf(log *slog.Logger) {
-	if underSystemd() {
+func restartSelf(a *Agent, log *slog.Logger) {
+	if a.underSystemd() {
 		cmd := exec.Command("systemctl", "restart", "noba-agent")
 		if err := cmd.Start(); err == nil {
 			return

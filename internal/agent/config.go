@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -13,16 +13,18 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/noba-go/noba/internal/agent/sysroot"
 )
 
-// flags are the command-line values (empty = not given).
-type flags struct {
-	server, key, hostname, config, dataDir string
-	interval                               int
+// Flags are the command-line values (empty = not given).
+type Flags struct {
+	Server, Key, Hostname, Config, DataDir string
+	Interval                               int
 }
 
-// config is the agent's effective configuration.
-type config struct {
+// Config is the agent's effective configuration.
+type Config struct {
 	Server    string
 	Key       string
 	Interval  int
@@ -33,9 +35,12 @@ type config struct {
 	ConfigPath string
 	// DataDir keeps backups of replaced files and transfer scratch space.
 	DataDir string
+	// Sys is the host the agent reads and acts on (nil: this machine).
+	Sys *sysroot.Sys
 }
 
-func defaultConfigPath() string {
+// DefaultConfigPath is the config file used without --config.
+func DefaultConfigPath() string {
 	if runtime.GOOS == "windows" {
 		return filepath.Join(os.Getenv("ProgramData"), "noba-agent", "agent.yaml")
 	}
@@ -92,12 +97,12 @@ func readConfigFile(path string) (fileConfig, error) {
 	return fc, nil
 }
 
-// loadConfig merges flag > config file > environment > default.
-func loadConfig(f flags, getenv func(string) string) (config, error) {
-	c := config{Interval: 30, VerifySSL: true, ConfigPath: f.config}
-	fc, err := readConfigFile(f.config)
+// LoadConfig merges flag > config file > environment > default.
+func LoadConfig(f Flags, getenv func(string) string) (Config, error) {
+	c := Config{Interval: 30, VerifySSL: true, ConfigPath: f.Config}
+	fc, err := readConfigFile(f.Config)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return c, fmt.Errorf("config %s: %w", f.config, err)
+		return c, fmt.Errorf("config %s: %w", f.Config, err)
 	}
 	pick := func(vals ...string) string {
 		for _, v := range vals {
@@ -107,16 +112,16 @@ func loadConfig(f flags, getenv func(string) string) (config, error) {
 		}
 		return ""
 	}
-	c.Server = strings.TrimRight(pick(f.server, fc.Server, getenv("NOBA_SERVER")), "/")
-	c.Key = pick(f.key, fc.APIKey, getenv("NOBA_AGENT_KEY"))
-	c.Hostname = pick(f.hostname, fc.Hostname, getenv("NOBA_AGENT_HOSTNAME"))
+	c.Server = strings.TrimRight(pick(f.Server, fc.Server, getenv("NOBA_SERVER")), "/")
+	c.Key = pick(f.Key, fc.APIKey, getenv("NOBA_AGENT_KEY"))
+	c.Hostname = pick(f.Hostname, fc.Hostname, getenv("NOBA_AGENT_HOSTNAME"))
 	c.Tags = pick(fc.Tags, getenv("NOBA_AGENT_TAGS"))
 	if fc.VerifySSL != nil {
 		c.VerifySSL = *fc.VerifySSL
 	}
 	iv := ""
-	if f.interval > 0 {
-		iv = strconv.Itoa(f.interval)
+	if f.Interval > 0 {
+		iv = strconv.Itoa(f.Interval)
 	} else if fc.Interval != nil {
 		iv = fmt.Sprint(fc.Interval)
 	}
@@ -136,7 +141,7 @@ func loadConfig(f flags, getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("invalid server URL %q", c.Server)
 		}
 	}
-	c.DataDir = f.dataDir
+	c.DataDir = f.DataDir
 	if c.DataDir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil || home == "" {

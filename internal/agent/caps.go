@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 )
 
 // capabilities probes what this host offers (spec 20 §4.5).
-func capabilities() map[string]any {
+func (a *Agent) capabilities() map[string]any {
 	out := map[string]any{"os": runtime.GOOS, "distro": "", "distro_version": "", "kernel": "",
 		"init_system": "unknown", "is_wsl": false, "is_container": false}
 	caps := map[string]any{}
@@ -34,7 +34,7 @@ func capabilities() map[string]any {
 			if t == "tailscale" {
 				arg = "version"
 			}
-			if r := runCmd(ctx, 5*time.Second, p, arg); r.err == nil {
+			if r := a.run(ctx, 5*time.Second, p, arg); r.err == nil {
 				c["version"] = firstLine(r.stdout)
 			}
 		}
@@ -48,7 +48,7 @@ func capabilities() map[string]any {
 	if runtime.GOOS == "darwin" {
 		out["init_system"] = "launchd"
 	}
-	if f, err := os.Open("/etc/os-release"); err == nil {
+	if f, err := a.sys.Open("/etc/os-release"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			k, v, ok := strings.Cut(sc.Text(), "=")
@@ -65,21 +65,21 @@ func capabilities() map[string]any {
 		}
 		f.Close()
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+	if b, err := a.sys.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		out["kernel"] = strings.TrimSpace(string(b))
 	}
-	if _, err := os.Stat("/run/systemd/system"); err == nil {
+	if _, err := a.sys.Stat("/run/systemd/system"); err == nil {
 		out["init_system"] = "systemd"
 	} else if _, err := os.Stat("/sbin/openrc"); err == nil {
 		out["init_system"] = "openrc"
 	}
-	if b, err := os.ReadFile("/proc/version"); err == nil {
+	if b, err := a.sys.ReadFile("/proc/version"); err == nil {
 		s := strings.ToLower(string(b))
 		out["is_wsl"] = strings.Contains(s, "microsoft") || strings.Contains(s, "wsl")
 	}
 	if _, err := os.Stat("/.dockerenv"); err == nil {
 		out["is_container"] = true
-	} else if b, err := os.ReadFile("/proc/1/cgroup"); err == nil && strings.Contains(string(b), "docker") {
+	} else if b, err := a.sys.ReadFile("/proc/1/cgroup"); err == nil && strings.Contains(string(b), "docker") {
 		out["is_container"] = true
 	}
 	return out

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"os"
@@ -29,7 +29,7 @@ func TestSplitArgs(t *testing.T) {
 
 func TestWriteAllowlistResolvesSymlinks(t *testing.T) {
 	dataDir := t.TempDir()
-	a := &Agent{cfg: config{DataDir: dataDir}}
+	a := &Agent{cfg: Config{DataDir: dataDir}}
 	allowed, err := os.MkdirTemp("/tmp", "noba-unit-")
 	if err != nil {
 		t.Fatal(err)
@@ -79,18 +79,18 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	env := map[string]string{"NOBA_SERVER": "http://env:1", "NOBA_AGENT_KEY": "envkey", "NOBA_AGENT_TAGS": "web"}
 	getenv := func(k string) string { return env[k] }
-	c, err := loadConfig(flags{config: cfgPath, key: "flagkey"}, getenv)
+	c, err := LoadConfig(Flags{Config: cfgPath, Key: "flagkey"}, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Server != "http://file:1" || c.Key != "flagkey" || c.Interval != 45 || c.Hostname != "from-file" || c.VerifySSL || c.Tags != "web" {
 		t.Fatalf("config: %+v", c)
 	}
-	c, err = loadConfig(flags{config: filepath.Join(dir, "missing.yaml")}, getenv)
+	c, err = LoadConfig(Flags{Config: filepath.Join(dir, "missing.yaml")}, getenv)
 	if err != nil || c.Server != "http://env:1" || c.Key != "envkey" || c.Interval != 30 || !c.VerifySSL {
 		t.Fatalf("env config: %+v %v", c, err)
 	}
-	if _, err := loadConfig(flags{config: cfgPath, interval: 0, server: "ftp://x"}, getenv); err == nil || !strings.Contains(err.Error(), "invalid server URL") {
+	if _, err := LoadConfig(Flags{Config: cfgPath, Interval: 0, Server: "ftp://x"}, getenv); err == nil || !strings.Contains(err.Error(), "invalid server URL") {
 		t.Fatalf("bad server URL accepted: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/noba-go/noba/internal/agent/sysroot"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -41,11 +42,13 @@ type source interface {
 // WebSocket loop and the state both share (interval, pending results, log
 // streams, PTY sessions).
 type Agent struct {
-	cfg  config
+	cfg  Config
 	log  *slog.Logger
 	http *http.Client
 	host source
-	noWS bool
+	sys  *sysroot.Sys
+	// NoWS keeps the agent off the WebSocket (HTTP reports only).
+	NoWS bool
 
 	interval atomic.Int64 // seconds
 
@@ -67,12 +70,19 @@ type Agent struct {
 	restart func()
 }
 
-func newAgent(cfg config, log *slog.Logger) *Agent {
+func New(cfg Config, log *slog.Logger) *Agent {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !cfg.VerifySSL} //nolint:gosec // verify_ssl: false is an explicit operator choice
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	a := &Agent{cfg: cfg, log: log, http: &http.Client{Transport: tr}, kick: make(chan struct{}, 1),
 		streamLines: map[string][]string{}, streams: newStreamSet(), ptys: newPTYSet()}
+	a.sys = cfg.Sys
+	if a.sys == nil {
+		a.sys = &sysroot.Sys{Root: "/"}
+	}
+	if a.sys.SetProcGroup == nil {
+		a.sys.SetProcGroup = setProcGroup
+	}
 	a.host = newSource(log)
 	a.interval.Store(int64(cfg.Interval))
 	a.restart = a.reexec
@@ -83,7 +93,7 @@ func newAgent(cfg config, log *slog.Logger) *Agent {
 func (a *Agent) Run(ctx context.Context) int {
 	a.log.Info("NOBA agent starting", "version", wire.AgentVersion, "server", a.cfg.Server, "hostname", a.cfg.Hostname)
 	var wg sync.WaitGroup
-	if !a.noWS {
+	if !a.NoWS {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -154,8 +164,8 @@ func (a *Agent) kickReport() {
 	}
 }
 
-// buildReport collects the metrics part of a report.
-func (a *Agent) buildReport(ctx context.Context, withCaps bool) map[string]any {
+// BuildReport collects the metrics part of a report.
+func (a *Agent) BuildReport(ctx context.Context, withCaps bool) map[string]any {
 	rep := a.metrics(ctx)
 	rep["hostname"] = a.cfg.Hostname
 	rep["agent_version"] = wire.AgentVersion
@@ -165,7 +175,7 @@ func (a *Agent) buildReport(ctx context.Context, withCaps bool) map[string]any {
 		rep["tags"] = a.cfg.Tags
 	}
 	if withCaps {
-		rep[wire.KeyCapabilities] = capabilities()
+		rep[wire.KeyCapabilities] = a.capabilities()
 	}
 	return rep
 }
@@ -177,7 +187,7 @@ func (a *Agent) sendReport(ctx context.Context) error {
 	a.mu.Lock()
 	withCaps := a.capsForce || a.capsAt.IsZero() || time.Since(a.capsAt) > capsEvery
 	a.mu.Unlock()
-	rep := a.buildReport(ctx, withCaps)
+	rep := a.BuildReport(ctx, withCaps)
 
 	a.streams.drainInto(a)
 	a.mu.Lock()
@@ -251,9 +261,9 @@ func (a *Agent) postReport(ctx context.Context, rep map[string]any) (*wire.Repor
 	return &out, nil
 }
 
-// reportOnce is --once: one report, no commands run.
-func (a *Agent) reportOnce(ctx context.Context) error {
-	_, err := a.postReport(ctx, a.buildReport(ctx, true))
+// ReportOnce is --once: one report, no commands run.
+func (a *Agent) ReportOnce(ctx context.Context) error {
+	_, err := a.postReport(ctx, a.BuildReport(ctx, true))
 	return err
 }
 
@@ -306,18 +316,19 @@ type wsConn struct {
 	mu sync.Mutex
 }
 
-func (w *wsConn) send(ctx context.Context, m wire.Msg) error {
+func (w *wsConn) send(ctx context.Context, m wire.WSMessage) error {
+	b := wire.Encode(m)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.c.Write(ctx, websocket.MessageText, m.Marshal())
+	return w.c.Write(ctx, websocket.MessageText, b)
 }
 
 var errNoWS = errors.New("websocket not connected")
 
 // sendWS sends one message over the live WebSocket.
-func (a *Agent) sendWS(ctx context.Context, m wire.Msg) error {
+func (a *Agent) sendWS(ctx context.Context, m wire.WSMessage) error {
 	w := a.ws.Load()
 	if w == nil {
 		return errNoWS
@@ -376,7 +387,7 @@ func (a *Agent) wsSession(ctx context.Context) (bool, error) {
 	sctx, scancel := context.WithCancel(ctx)
 	defer scancel()
 	w := &wsConn{c: c}
-	if err := w.send(sctx, wire.Identify(a.cfg.Hostname, wire.AgentVersion)); err != nil {
+	if err := w.send(sctx, wire.NewIdentify(a.cfg.Hostname, wire.AgentVersion)); err != nil {
 		_ = c.CloseNow()
 		return false, err
 	}
@@ -391,7 +402,7 @@ func (a *Agent) wsSession(ctx context.Context) (bool, error) {
 			case <-sctx.Done():
 				return
 			case <-t.C:
-				if err := w.send(sctx, wire.Msg{"type": wire.TypePing}); err != nil {
+				if err := w.send(sctx, &wire.Ping{}); err != nil {
 					scancel()
 					return
 				}
@@ -404,7 +415,7 @@ func (a *Agent) wsSession(ctx context.Context) (bool, error) {
 			_ = c.CloseNow()
 			return true, err
 		}
-		m, err := wire.Decode(b)
+		m, err := wire.DecodeMessage(b)
 		if err != nil {
 			continue
 		}
@@ -414,15 +425,14 @@ func (a *Agent) wsSession(ctx context.Context) (bool, error) {
 
 // onMessage handles one server message; commands run in their own
 // goroutine so that PTY input is never blocked by a long command.
-func (a *Agent) onMessage(ctx context.Context, m wire.Msg) {
-	switch m.Type() {
-	case wire.TypeCommand:
-		id, cmd := m.Str("id"), m.Str("cmd")
-		if id == "" || cmd == "" {
+func (a *Agent) onMessage(ctx context.Context, m wire.WSMessage) {
+	switch x := m.(type) {
+	case *wire.CommandMsg:
+		if x.ID == "" || x.Cmd == "" {
 			return
 		}
-		go a.execute(context.WithoutCancel(ctx), id, cmd, m.Map("params"), true)
-	case wire.TypePtyOpen, wire.TypePtyInput, wire.TypePtyResize, wire.TypePtyClose:
+		go a.execute(context.WithoutCancel(ctx), x.ID, x.Cmd, x.Params, true)
+	case *wire.PtyOpen, *wire.PtyInput, *wire.PtyResize, *wire.PtyClose:
 		a.ptys.handle(ctx, a, m)
 	}
 }
@@ -432,5 +442,5 @@ func (a *Agent) onMessage(ctx context.Context, m wire.Msg) {
 func (a *Agent) reexec() {
 	a.ptys.closeAll()
 	a.streams.stopAll()
-	restartSelf(a.log)
+	restartSelf(a, a.log)
 }
