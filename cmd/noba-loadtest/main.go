@@ -281,7 +281,7 @@ func simReport(host string) *wire.Report {
 			{Mount: "/srv", Total: 1e12, Used: 4e11, Percent: 40, FSType: "xfs"}},
 		NetBytesSent: 123456789, NetBytesRecv: 987654321, Temperatures: map[string]float64{"cpu": 48},
 		TopProcesses: []wire.Process{{PID: 812, Name: "postgres", CPU: 3.1, Mem: 4.2}, {PID: 1, Name: "systemd", CPU: 0.1, Mem: 0.2}},
-		UptimeS: 265443}, CmdResults: []wire.Msg{}}
+		UptimeS:      265443}, CmdResults: []wire.Msg{}}
 }
 
 // server is a spawned noba process.

@@ -114,15 +114,14 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 			r.ingestResult(ctx, host, res)
 		}
 	}
-	streams := 0
+	kept := 0
 	for id, lines := range rep.StreamData {
-		if streams >= maxStreamsPerReport {
+		if kept >= maxStreamsPerReport {
 			break
 		}
 		if len(lines) == 0 || !wire.ValidCommandID(id) {
 			continue
 		}
-		streams++
 		if len(lines) > maxLinesPerReport {
 			lines = lines[len(lines)-maxLinesPerReport:]
 		}
@@ -131,7 +130,9 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 				lines[i] = wire.Truncate(l, maxLineBytes)
 			}
 		}
-		r.hub.appendLogs(host, id, lines)
+		if r.hub.appendLogs(host, id, lines) {
+			kept++
+		}
 	}
 	if len(rep.HealReports) > 0 {
 		r.hookMu.RLock()
