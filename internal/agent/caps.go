@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -27,7 +26,7 @@ func (a *Agent) capabilities() map[string]any {
 		if t == "nft" {
 			name = "nftables"
 		}
-		p, err := exec.LookPath(t)
+		p, err := a.sys.Look(t)
 		c := map[string]any{"available": err == nil}
 		if err == nil && (t == "docker" || t == "tailscale") {
 			arg := "--version"

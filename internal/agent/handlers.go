@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/shirou/gopsutil/v4/disk"
-
+	"github.com/noba-go/noba/internal/agent/metrics"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -237,8 +235,8 @@ func hSystemInfo(ctx context.Context, c *call) map[string]any {
 		version = strings.TrimSpace(r.stdout)
 	}
 	snap := c.agent.metricsUptime(ctx)
-	return ok(map[string]any{"hostname": host, "platform": platformName(), "release": release, "version": version,
-		"arch": machineArch(), "processor": machineArch(), "python": runtime.Version(), "go": runtime.Version(),
+	return ok(map[string]any{"hostname": host, "platform": metrics.Platform(), "release": release, "version": version,
+		"arch": metrics.Arch(), "processor": metrics.Arch(), "python": runtime.Version(), "go": runtime.Version(),
 		"uptime_s": snap, "ips": ips})
 }
 
@@ -263,11 +261,12 @@ func hDiskUsage(ctx context.Context, c *call) map[string]any {
 	if _, err := os.Stat(p); err != nil {
 		return fail("Path not found: %s", p)
 	}
-	u, err := disk.UsageWithContext(ctx, p)
+	u, err := c.agent.host.Statfs(p)
 	if err != nil {
 		return fail("%v", err)
 	}
-	return ok(map[string]any{"path": p, "total": u.Total, "used": u.Used, "free": u.Free, "percent": round1(u.UsedPercent)})
+	used := u.Total - u.Free
+	return ok(map[string]any{"path": p, "total": u.Total, "used": used, "free": u.Avail, "percent": metrics.DiskPercent(used, u.Avail)})
 }
 
 func hListServices(ctx context.Context, c *call) map[string]any {
@@ -316,11 +315,11 @@ func hListUsers(_ context.Context, c *call) map[string]any {
 func (a *Agent) containerRuntime() string {
 	for _, rt := range []string{"podman", "docker"} {
 		for _, dir := range []string{"/usr/bin/", "/usr/local/bin/"} {
-			if st, err := os.Stat(dir + rt); err == nil && !st.IsDir() {
+			if st, err := a.sys.Stat(dir + rt); err == nil && !st.IsDir() {
 				return dir + rt
 			}
 		}
-		if p, err := exec.LookPath(rt); err == nil {
+		if p, err := a.sys.Look(rt); err == nil {
 			return p
 		}
 	}

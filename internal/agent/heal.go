@@ -2,13 +2,12 @@ package agent
 
 import (
 	"context"
-	"fmt"
-	"regexp"
-	"strconv"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -46,100 +45,49 @@ func (h *healState) setPolicy(p map[string]any) {
 	h.mu.Unlock()
 }
 
-// flatten turns a report into metric name -> value: numeric top-level keys
-// and numeric fields of list entries as key[i].sub.
-func flatten(rep map[string]any) map[string]float64 {
+// healMetrics resolves a condition's metric names against the agent's own
+// report: `cpu_percent`, `disks[0].percent`... or the server's name for
+// this agent, `agent_<host>.<metric>`.
+func healMetrics(host string, m *wire.Metrics) func(string) (float64, bool) {
+	own := agentPrefix(host) + "."
+	return func(k string) (float64, bool) {
+		if rest, ok := strings.CutPrefix(k, own); ok {
+			k = rest
+		}
+		return m.Lookup(k)
+	}
+}
+
+// agentPrefix is the server's metric prefix of a host (agent_ + the
+// hostname with every character but letters, digits and _ replaced by _).
+func agentPrefix(host string) string {
+	b := []byte("agent_" + host)
+	for i := len("agent_"); i < len(b); i++ {
+		c := b[i]
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// snapshotOf is the values a condition names (for the heal report).
+func snapshotOf(c *condition.Condition, get func(string) (float64, bool)) map[string]float64 {
 	out := map[string]float64{}
-	for k, v := range rep {
-		switch x := v.(type) {
-		case []any:
-			for i, e := range x {
-				if m, ok := e.(map[string]any); ok {
-					for sk, sv := range m {
-						if f, ok := num(sv); ok {
-							out[fmt.Sprintf("%s[%d].%s", k, i, sk)] = f
-						}
-					}
-				}
-			}
-		default:
-			if f, ok := num(v); ok {
-				out[k] = f
-			}
+	for _, k := range c.Metrics() {
+		if v, ok := get(k); ok {
+			out[k] = v
 		}
 	}
 	return out
 }
 
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-var condRE = regexp.MustCompile(`^\s*([A-Za-z0-9_\[\].]+)\s*(>=|<=|==|!=|>|<)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$`)
-
-// evalCondition evaluates "<metric> <op> <number>" joined by AND or OR (not
-// mixed); an unknown metric is false.
-func evalCondition(cond string, m map[string]float64) bool {
-	parts, all := []string{cond}, true
-	switch {
-	case strings.Contains(cond, " AND ") && strings.Contains(cond, " OR "):
-		return false
-	case strings.Contains(cond, " AND "):
-		parts = strings.Split(cond, " AND ")
-	case strings.Contains(cond, " OR "):
-		parts, all = strings.Split(cond, " OR "), false
-	}
-	for _, p := range parts {
-		r := evalOne(p, m)
-		if all && !r {
-			return false
-		}
-		if !all && r {
-			return true
-		}
-	}
-	return all
-}
-
-func evalOne(c string, m map[string]float64) bool {
-	g := condRE.FindStringSubmatch(c)
-	if g == nil {
-		return false
-	}
-	v, ok := m[g[1]]
-	if !ok {
-		return false
-	}
-	n, _ := strconv.ParseFloat(g[3], 64)
-	switch g[2] {
-	case ">":
-		return v > n
-	case "<":
-		return v < n
-	case ">=":
-		return v >= n
-	case "<=":
-		return v <= n
-	case "==":
-		return v == n
-	case "!=":
-		return v != n
-	}
-	return false
-}
-
-// healAction maps a rule's action to a local command.
-func healAction(rule map[string]any) (cmd string, params map[string]any, shell string) {
+// healAction maps a rule's action to a command of the registry. The
+// established agent ran `sh -c` with a command taken from the rule's step
+// parameters (clear_cache, flush_dns), outside the command risk matrix and
+// the audit (issue 11 §10): that path is gone. Such actions run as fixed
+// programs, never with a command from the rule.
+func healAction(rule map[string]any) (cmd string, params map[string]any, argv []string) {
 	p, _ := rule["action_params"].(map[string]any)
 	if p == nil {
 		p = map[string]any{}
@@ -151,32 +99,24 @@ func healAction(rule map[string]any) (cmd string, params map[string]any, shell s
 		if c == "" {
 			c = str("name")
 		}
-		return wire.CmdContainerControl, map[string]any{"container": c, "action": "restart"}, ""
+		return wire.CmdContainerControl, map[string]any{"container": c, "action": "restart"}, nil
 	case "restart_service":
 		s := str("service")
 		if s == "" {
 			s = str("target")
 		}
-		return wire.CmdRestartService, map[string]any{"service": s}, ""
+		return wire.CmdRestartService, map[string]any{"service": s}, nil
 	case "clear_cache":
-		c := str("command")
-		if c == "" {
-			c = "sync && echo 3 > /proc/sys/vm/drop_caches"
-		}
-		return "", nil, c
+		return "", nil, []string{"sync"}
 	case "flush_dns":
-		c := str("command")
-		if c == "" {
-			c = "systemd-resolve --flush-caches 2>/dev/null || resolvectl flush-caches 2>/dev/null || true"
-		}
-		return "", nil, c
+		return "", nil, []string{"resolvectl", "flush-caches"}
 	}
-	return "", nil, ""
+	return "", nil, nil
 }
 
 // runHeal evaluates the policy against the metrics of the last report and
 // runs at most one round of actions in the background.
-func (a *Agent) runHeal(rep map[string]any) {
+func (a *Agent) runHeal(m *wire.Metrics) {
 	h := &a.healer
 	h.mu.Lock()
 	if h.running || len(h.rules) == 0 {
@@ -192,48 +132,76 @@ func (a *Agent) runHeal(rep map[string]any) {
 			h.running = false
 			h.mu.Unlock()
 		}()
-		metrics := flatten(rep)
-		for _, rule := range rules {
-			if rule["trust_level"] != "execute" {
-				continue
-			}
-			id, _ := rule["rule_id"].(string)
-			cond, _ := rule["condition"].(string)
-			cd := time.Duration(wire.IntOf(rule["cooldown_s"], 300)) * time.Second
-			h.mu.Lock()
-			last := h.cooldown[id]
-			h.mu.Unlock()
-			if time.Since(last) < cd || !evalCondition(cond, metrics) {
-				continue
-			}
-			h.mu.Lock()
-			h.cooldown[id] = time.Now()
-			h.mu.Unlock()
-			a.healOne(rule, id, cond, metrics)
-		}
+		a.healRound(context.Background(), rules, m)
 	}()
 }
 
-func (a *Agent) healOne(rule map[string]any, id, cond string, before map[string]float64) {
-	ctx := context.Background()
+// healRound runs the rules whose trust level is execute and whose
+// condition (the server's parser, internal/alerts/condition) holds.
+func (a *Agent) healRound(ctx context.Context, rules []map[string]any, m *wire.Metrics) {
+	h := &a.healer
+	get := healMetrics(a.cfg.Hostname, m)
+	for _, rule := range rules {
+		if rule["trust_level"] != "execute" {
+			continue
+		}
+		id, _ := rule["rule_id"].(string)
+		cond, _ := rule["condition"].(string)
+		c, err := condition.Parse(cond)
+		if err != nil {
+			continue
+		}
+		cd := time.Duration(wire.IntOf(rule["cooldown_s"], 300)) * time.Second
+		h.mu.Lock()
+		last := h.cooldown[id]
+		h.mu.Unlock()
+		if time.Since(last) < cd || !c.Eval(get) {
+			continue
+		}
+		h.mu.Lock()
+		if h.cooldown == nil {
+			h.cooldown = map[string]time.Time{}
+		}
+		h.cooldown[id] = time.Now()
+		h.mu.Unlock()
+		a.healOne(ctx, rule, id, c, snapshotOf(c, get))
+	}
+}
+
+func (a *Agent) healOne(ctx context.Context, rule map[string]any, id string, c *condition.Condition, before map[string]float64) {
 	start := time.Now()
-	cmd, params, shell := healAction(rule)
+	cmd, params, argv := healAction(rule)
 	var res map[string]any
 	switch {
-	case shell != "":
-		r := a.run(ctx, 30*time.Second, "sh", "-c", shell)
+	case argv != nil:
+		if !a.have(argv[0]) {
+			res = fail("%s not available", argv[0])
+			break
+		}
+		r := a.run(ctx, 30*time.Second, a.sudo(argv...)...)
 		res = map[string]any{"status": statusOf(r)}
+		if argv[0] == "sync" && statusOf(r) == "ok" {
+			// Drop the page cache after the sync: a fixed write, no shell.
+			if err := os.WriteFile(a.sys.Path("/proc/sys/vm/drop_caches"), []byte("3\n"), 0o200); err != nil {
+				res = fail("drop caches: %v", err)
+			}
+		}
 	case cmd != "":
 		res = a.handle(ctx, &call{id: "heal-" + id, cmd: cmd, params: params, agent: a})
 	default:
 		return
 	}
 	delay := min(wire.IntOf(rule["verify_delay"], 5), 15)
-	time.Sleep(time.Duration(max(delay, 0)) * time.Second)
-	after := flatten(a.metrics(ctx))
-	entry := map[string]any{"rule_id": id, "condition": cond, "action_type": rule["action_type"], "action_params": rule["action_params"],
-		"success": res["status"] == "ok", "verified": !evalCondition(cond, after), "duration_s": time.Since(start).Seconds(),
-		"metrics_before": before, "metrics_after": after, "trust_level": rule["trust_level"]}
+	if a.healSleep != nil {
+		a.healSleep(time.Duration(max(delay, 0)) * time.Second)
+	} else {
+		time.Sleep(time.Duration(max(delay, 0)) * time.Second)
+	}
+	m := a.host.Collect(ctx)
+	get := healMetrics(a.cfg.Hostname, &m)
+	entry := wire.Msg{"rule_id": id, "condition": c.String(), "action_type": rule["action_type"], "action_params": rule["action_params"],
+		"success": res["status"] == "ok", "verified": !c.Eval(get), "duration_s": time.Since(start).Seconds(),
+		"metrics_before": before, "metrics_after": snapshotOf(c, get), "trust_level": rule["trust_level"]}
 	a.mu.Lock()
 	a.heal = append(a.heal, entry)
 	a.mu.Unlock()

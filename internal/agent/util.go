@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/noba-go/noba/internal/wire"
 )
 
-func fmtSscan(s string, f *float64) (int, error) { return fmt.Sscan(s, f) }
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // capBuffer keeps at most limit bytes and reports whether it overflowed.
 type capBuffer struct {
