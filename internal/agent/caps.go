@@ -3,7 +3,6 @@ package agent
 import (
 	"bufio"
 	"context"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -69,14 +68,14 @@ func (a *Agent) capabilities() map[string]any {
 	}
 	if _, err := a.sys.Stat("/run/systemd/system"); err == nil {
 		out["init_system"] = "systemd"
-	} else if _, err := os.Stat("/sbin/openrc"); err == nil {
+	} else if _, err := a.sys.Stat("/sbin/openrc"); err == nil {
 		out["init_system"] = "openrc"
 	}
 	if b, err := a.sys.ReadFile("/proc/version"); err == nil {
 		s := strings.ToLower(string(b))
 		out["is_wsl"] = strings.Contains(s, "microsoft") || strings.Contains(s, "wsl")
 	}
-	if _, err := os.Stat("/.dockerenv"); err == nil {
+	if _, err := a.sys.Stat("/.dockerenv"); err == nil {
 		out["is_container"] = true
 	} else if b, err := a.sys.ReadFile("/proc/1/cgroup"); err == nil && strings.Contains(string(b), "docker") {
 		out["is_container"] = true

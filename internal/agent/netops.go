@@ -366,7 +366,7 @@ func hSecurityScan(ctx context.Context, c *call) map[string]any {
 		auto = true
 	}
 	for _, p := range []string{"/etc/dnf/automatic.conf", "/etc/yum/yum-cron.conf"} {
-		if b, err := os.ReadFile(p); err == nil && regexp.MustCompile(`apply_updates\s*=\s*yes`).Match(b) {
+		if b, err := a.sys.ReadFile(p); err == nil && applyUpdatesRE.Match(b) {
 			auto = true
 		}
 	}
@@ -382,7 +382,7 @@ func hSecurityScan(ctx context.Context, c *call) map[string]any {
 		add("medium", "updates", "Automatic security updates are not configured", "Enable unattended-upgrades or dnf-automatic")
 	}
 	for _, p := range []string{"/etc/shadow", "/etc/gshadow"} {
-		if st, err := os.Stat(p); err == nil {
+		if st, err := a.sys.Stat(p); err == nil {
 			m := st.Mode().Perm()
 			switch {
 			case m&0o004 != 0:
@@ -394,27 +394,20 @@ func hSecurityScan(ctx context.Context, c *call) map[string]any {
 			}
 		}
 	}
-	insecure := map[int][2]string{21: {"high", "FTP"}, 23: {"high", "Telnet"}, 69: {"medium", "TFTP"}, 161: {"medium", "SNMP"}, 445: {"medium", "SMB"}}
-	listening := map[int]bool{}
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(l)
-			if len(fs) > 3 && fs[3] == "0A" {
-				if _, ps, ok := strings.Cut(fs[1], ":"); ok {
-					if p, err := strconv.ParseInt(ps, 16, 32); err == nil {
-						listening[int(p)] = true
-					}
-				}
-			}
-		}
+	// TCP services listen (state 0A) in the TCP tables; UDP services are
+	// bound sockets (state 07) in the UDP tables: TFTP and SNMP are UDP.
+	type service struct {
+		port          int
+		udp           bool
+		severity, svc string
 	}
-	for p, v := range insecure {
-		if listening[p] {
-			add(v[0], "insecure_services", fmt.Sprintf("%s is listening on port %d", v[1], p), "Disable "+v[1]+" or restrict it")
+	insecure := []service{{21, false, "high", "FTP"}, {23, false, "high", "Telnet"}, {69, true, "medium", "TFTP"},
+		{161, true, "medium", "SNMP"}, {445, false, "medium", "SMB"}}
+	tcp := a.boundPorts([]string{"/proc/net/tcp", "/proc/net/tcp6"}, "0A")
+	udp := a.boundPorts([]string{"/proc/net/udp", "/proc/net/udp6"}, "07")
+	for _, v := range insecure {
+		if (v.udp && udp[v.port]) || (!v.udp && tcp[v.port]) {
+			add(v.severity, "insecure_services", fmt.Sprintf("%s is listening on port %d", v.svc, v.port), "Disable "+v.svc+" or restrict it")
 		}
 	}
 	var hi, med, lo int
@@ -433,4 +426,28 @@ func hSecurityScan(ctx context.Context, c *call) map[string]any {
 		findings = []map[string]any{}
 	}
 	return ok(map[string]any{"score": score, "findings": findings})
+}
+
+var applyUpdatesRE = regexp.MustCompile(`apply_updates\s*=\s*yes`)
+
+// boundPorts reads local ports in state st from /proc/net socket tables.
+func (a *Agent) boundPorts(tables []string, st string) map[int]bool {
+	out := map[int]bool{}
+	for _, f := range tables {
+		b, err := a.sys.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(l)
+			if len(fs) > 3 && fs[3] == st {
+				if _, ps, ok := strings.Cut(fs[1], ":"); ok {
+					if p, err := strconv.ParseInt(ps, 16, 32); err == nil {
+						out[int(p)] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }
