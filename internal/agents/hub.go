@@ -17,7 +17,8 @@ const (
 	queueMaxAge    = 600 * time.Second
 	evictAfter     = 24 * time.Hour
 	termQueueDepth = 100
-	registryEvery  = 60 * time.Second
+	// registryFlush is how often changed registry rows are written.
+	registryFlush = 5 * time.Second
 	// sentMaxAge is how long a delivered command may wait for its result
 	// (exec's longest timeout) before it is marked expired.
 	sentMaxAge = 2 * time.Hour

@@ -162,23 +162,13 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 		}
 	}
 	a := r.hub.getLocked(host)
-	// The registry row is written when something in it changed, and at
-	// least every registryEvery: last_seen is kept in memory in between.
-	persist := a.persistedAt.IsZero() || now.Sub(a.persistedAt) >= registryEvery ||
-		a.ip != ip || a.platform != platform || a.arch != arch || a.version != version
+	// The registry row is written by the registry job (every few seconds,
+	// all changed rows in one transaction), never on the report's path:
+	// thousands of agents would queue behind one writer.
 	a.report, a.received, a.ip = m, now, ip
 	a.platform, a.arch, a.version, a.impl = platform, arch, version, impl
-	if persist {
-		a.persistedAt = now
-	}
 	r.hub.mu.Unlock()
 
-	if persist {
-		if err := r.d.Store.UpsertAgent(ctx, RegistryRow{Hostname: host, IP: ip, Platform: platform, Arch: arch,
-			AgentVersion: version, FirstSeen: now.Unix(), LastSeen: now.Unix()}); err != nil {
-			r.log.Error("agent report", "err", err)
-		}
-	}
 	r.writeHistory(ctx, host, now, m)
 	if r.d.Bus != nil {
 		// Subscribers get the typed metrics; they must not modify them.
@@ -224,10 +214,19 @@ func (r *Room) FlushRegistry(ctx context.Context) error {
 		}
 	}
 	r.hub.mu.Unlock()
-	for _, row := range rows {
-		if err := r.d.Store.UpsertAgent(ctx, row); err != nil {
-			return err
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := r.d.Store.UpsertAgents(ctx, rows); err != nil {
+		// Written again by the next flush.
+		r.hub.mu.Lock()
+		for _, row := range rows {
+			if a := r.hub.agents[row.Hostname]; a != nil {
+				a.persistedAt = time.Time{}
+			}
 		}
+		r.hub.mu.Unlock()
+		return err
 	}
 	return nil
 }

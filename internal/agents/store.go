@@ -15,6 +15,8 @@ import (
 type Store interface {
 	// UpsertAgent writes a host's registry row (first_seen kept).
 	UpsertAgent(ctx context.Context, r RegistryRow) error
+	// UpsertAgents writes several registry rows in one transaction.
+	UpsertAgents(ctx context.Context, rows []RegistryRow) error
 	// ListAgents returns every registry row, by hostname.
 	ListAgents(ctx context.Context) ([]RegistryRow, error)
 	// DeleteAgent removes a host's registry row.
@@ -77,6 +79,21 @@ ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platfo
 		return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
 	}
 	return nil
+}
+
+func (s *sqlStore) UpsertAgents(ctx context.Context, rows []RegistryRow) error {
+	return s.d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO agent_registry (hostname, ip, platform, arch, agent_version, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platform, arch = excluded.arch,
+  agent_version = excluded.agent_version, last_seen = excluded.last_seen`,
+				r.Hostname, r.IP, r.Platform, r.Arch, r.AgentVersion, r.FirstSeen, r.LastSeen); err != nil {
+				return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
+			}
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) ListAgents(ctx context.Context) ([]RegistryRow, error) {
