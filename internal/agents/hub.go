@@ -395,11 +395,12 @@ type snapshot struct {
 
 func (h *hub) snapshots() []snapshot {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	out := make([]snapshot, 0, len(h.agents))
 	for _, a := range h.agents {
 		out = append(out, snapOf(a))
 	}
+	// Sorted outside the lock: reports wait on it.
+	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].hostname < out[j].hostname })
 	return out
 }

@@ -258,13 +258,26 @@ func (r *Room) AgentMetrics() map[string]map[string]float64 {
 // agent with its headline metrics.
 func (r *Room) AgentList() []map[string]any {
 	now := r.now()
-	out := []map[string]any{}
-	for _, s := range r.hub.snapshots() {
-		v := r.view(s, now)
-		item := map[string]any{}
-		for _, k := range []string{"hostname", "cpu_percent", "mem_percent", "online", "last_seen_s", "platform", "uptime_s",
-			"disks", "top_processes", "arch", "agent_version"} {
-			item[k] = v[k]
+	snaps := r.hub.snapshots()
+	out := make([]map[string]any, 0, len(snaps))
+	for _, s := range snaps {
+		age := int64(-1)
+		if !s.received.IsZero() {
+			age = int64(max(0, now.Sub(s.received).Seconds()))
+		}
+		item := map[string]any{"hostname": s.hostname, "online": r.online(s, now), "last_seen_s": age,
+			"platform": s.platform, "arch": s.arch, "agent_version": s.version,
+			"cpu_percent": nil, "mem_percent": nil, "uptime_s": nil, "disks": nil, "top_processes": nil}
+		if m := s.report; m != nil {
+			item["cpu_percent"], item["mem_percent"], item["uptime_s"] = m.CPUPercent, m.MemPercent, m.UptimeS
+			disks, procs := m.Disks, m.TopProcesses
+			if disks == nil {
+				disks = []wire.Disk{}
+			}
+			if procs == nil {
+				procs = []wire.Process{}
+			}
+			item["disks"], item["top_processes"] = disks, procs
 		}
 		out = append(out, item)
 	}
