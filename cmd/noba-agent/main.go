@@ -4,7 +4,8 @@
 //
 // Configuration: flags, then the config file (--config, YAML), then the
 // environment (NOBA_SERVER, NOBA_AGENT_KEY, NOBA_AGENT_INTERVAL,
-// NOBA_AGENT_HOSTNAME, NOBA_AGENT_TAGS), then defaults.
+// NOBA_AGENT_HOSTNAME, NOBA_AGENT_TAGS), then defaults. The agent itself
+// lives in internal/agent; this is its main and wiring.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/noba-go/noba/internal/agent"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -29,18 +31,18 @@ func main() {
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("noba-agent", flag.ContinueOnError)
-	var f flags
-	fs.StringVar(&f.server, "server", "", "NOBA server base URL (http(s)://host:port)")
-	fs.StringVar(&f.key, "key", "", "agent key")
-	fs.IntVar(&f.interval, "interval", 0, "report interval in seconds (default 30)")
-	fs.StringVar(&f.hostname, "hostname", "", "hostname to report as (default: the OS hostname)")
-	fs.StringVar(&f.config, "config", defaultConfigPath(), "config file (YAML)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "directory for backups and state (default ~/.noba-agent)")
+	var f agent.Flags
+	fs.StringVar(&f.Server, "server", "", "NOBA server base URL (http(s)://host:port)")
+	fs.StringVar(&f.Key, "key", "", "agent key")
+	fs.IntVar(&f.Interval, "interval", 0, "report interval in seconds (default 30)")
+	fs.StringVar(&f.Hostname, "hostname", "", "hostname to report as (default: the OS hostname)")
+	fs.StringVar(&f.Config, "config", agent.DefaultConfigPath(), "config file (YAML)")
+	fs.StringVar(&f.DataDir, "data-dir", "", "directory for backups and state (default ~/.noba-agent)")
 	once := fs.Bool("once", false, "send one report and exit (0 on success)")
 	dry := fs.Bool("dry-run", false, "collect once, print the report as JSON and exit")
 	version := fs.Bool("version", false, "print the version and exit")
 	noWS := fs.Bool("no-ws", false, "do not open the agent WebSocket (HTTP reports only)")
-	debug := fs.Bool("debug", false, "verbose logging")
+	verbose := fs.Bool("debug", false, "verbose logging")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -49,21 +51,20 @@ func run(args []string) int {
 		return 0
 	}
 	level := slog.LevelInfo
-	if *debug {
+	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg, err := loadConfig(f, os.Getenv)
+	cfg, err := agent.LoadConfig(f, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := newAgent(cfg, log)
+	a := agent.New(cfg, log)
 	if *dry {
-		rep := a.buildReport(ctx, true)
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, _ := json.MarshalIndent(a.BuildReport(ctx, true), "", "  ")
 		fmt.Println(string(b))
 		return 0
 	}
@@ -72,12 +73,12 @@ func run(args []string) int {
 		return 1
 	}
 	if *once {
-		if err := a.reportOnce(ctx); err != nil {
+		if err := a.ReportOnce(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "Error:", err)
 			return 1
 		}
 		return 0
 	}
-	a.noWS = *noWS
+	a.NoWS = *noWS
 	return a.Run(ctx)
 }

@@ -438,7 +438,7 @@ func agent(ctx context.Context, base, host string, hc *http.Client, reportEvery 
 		&websocket.DialOptions{HTTPClient: &http.Client{Transport: hc.Transport}, HTTPHeader: http.Header{wire.HeaderAgentKey: {agentKey}}})
 	cancel()
 	if err == nil {
-		err = c.Write(ctx, websocket.MessageText, wire.Identify(host, agentVer).Marshal())
+		err = c.Write(ctx, websocket.MessageText, wire.Encode(wire.NewIdentify(host, agentVer)))
 	}
 	<-sem
 	if err != nil {

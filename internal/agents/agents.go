@@ -2,6 +2,7 @@ package agents
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -135,7 +136,40 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 	for _, row := range rows {
 		r.hub.seed(row)
 	}
+	if err := r.restoreQueue(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// restoreQueue reloads the commands a previous run left open (issue 11
+// §8): queued ones young enough to run go back into their host's queue,
+// sent ones may still be answered; what can no longer run is marked
+// expired.
+func (r *Room) restoreQueue(ctx context.Context) error {
+	open, err := r.d.Store.OpenCommands(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	var expired []string
+	for _, c := range open {
+		at := time.Unix(c.QueuedAt, 0)
+		switch {
+		case c.Status == "queued" && now.Sub(at) <= queueMaxAge:
+			var params map[string]any
+			_ = json.Unmarshal(c.Params, &params)
+			if params == nil {
+				params = map[string]any{}
+			}
+			r.hub.enqueue(c.Hostname, wire.QueuedCommand{ID: c.ID, Type: c.CmdType, Params: params, QueuedBy: c.QueuedBy, QueuedAt: c.QueuedAt})
+		case c.Status == "sent" && now.Sub(at) <= sentMaxAge:
+			r.hub.issue(c.Hostname, c.ID, c.QueuedAt)
+		default:
+			expired = append(expired, c.ID)
+		}
+	}
+	return r.d.Store.ExpireCommands(ctx, expired)
 }
 
 // OnHealReport registers a hook called with every agent heal outcome of

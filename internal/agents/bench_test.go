@@ -115,7 +115,7 @@ func simAgent(ctx context.Context, url, key, host string, period time.Duration, 
 		c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(url, "http")+wire.PathWS, &websocket.DialOptions{HTTPHeader: h})
 		cancel()
 		if err == nil {
-			_ = c.Write(ctx, websocket.MessageText, wire.Identify(host, wire.AgentVersion).Marshal())
+			_ = c.Write(ctx, websocket.MessageText, wire.Encode(wire.NewIdentify(host, wire.AgentVersion)))
 			go func() {
 				defer c.CloseNow()
 				for {

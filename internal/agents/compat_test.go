@@ -19,7 +19,9 @@ import (
 
 // TestEstablishedAgentProtocol speaks as an agent of the established
 // server: key in the query string, version 3.0.1, legacy result shape
-// (type = the command) and a handler field named "type".
+// (type = the command) and a handler field named "type". The query-string
+// key is accepted for its legacy shared key only (host-bound keys must use
+// the header, TestAgentKeysAndHostnameBinding).
 func TestEstablishedAgentProtocol(t *testing.T) {
 	env := newEnv(t)
 	// Queued while the agent is away: flushed over the socket on identify.

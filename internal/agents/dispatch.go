@@ -41,7 +41,13 @@ func (r *Room) dispatch(ctx context.Context, host, cmd string, params map[string
 	}
 	if !o.queueOnly {
 		if c := r.hub.conn(host); c != nil {
+			r.hub.issue(host, id, now)
 			if err := c.send(ctx, wire.Command(id, cmd, params)); err == nil {
+				if o.record {
+					if err := r.d.Store.MarkDelivered(ctx, []string{id}); err != nil {
+						r.log.Warn("mark delivered", "err", err)
+					}
+				}
 				return id, true
 			}
 			r.hub.clearConn(host, c)
@@ -57,6 +63,12 @@ func (r *Room) dispatch(ctx context.Context, host, cmd string, params map[string
 // side effects other rooms registered.
 func (r *Room) ingestResult(ctx context.Context, host string, m wire.Msg) {
 	id, cmd := m.Str("id"), m.Str("cmd")
+	if !r.hub.wasIssued(host, id, true) {
+		// Never sent to this host, or already answered: not stored.
+		r.log.Debug("result for a command not issued to the host dropped", "hostname", host, "id", wire.Truncate(id, 80))
+		return
+	}
+	m = boundResult(m)
 	r.hub.addResult(host, m)
 	r.fanoutCommand(host, id, m)
 	status := "error"
@@ -196,3 +208,27 @@ func boolStr(b bool) string {
 }
 
 var _ = fmt.Sprintf
+
+// maxResultBytes bounds one stored result: longer text fields are cut to
+// wire.OutputCap, and a result still larger is replaced by an error.
+const maxResultBytes = 512 << 10
+
+func boundResult(m wire.Msg) wire.Msg {
+	b, err := json.Marshal(map[string]any(m))
+	if err == nil && len(b) <= maxResultBytes {
+		return m
+	}
+	out := wire.Msg{}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = wire.Truncate(s, wire.OutputCap)
+		} else {
+			out[k] = v
+		}
+	}
+	if b, err := json.Marshal(map[string]any(out)); err == nil && len(b) <= maxResultBytes {
+		return out
+	}
+	return wire.Msg{"id": m.Str("id"), "cmd": m.Str("cmd"), "type": m.Str("type"), "status": "error",
+		"error": "Result too large to store"}
+}

@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 const testKey = "test-agent-key-0123456789"
 
 // newEnv starts a server with short online window and agent keys set.
-func newEnv(t *testing.T) *servertest.Env {
+func newEnv(t testing.TB) *servertest.Env {
 	t.Helper()
 	env := servertest.NewWith(t, servertest.Setup{Options: []server.Option{server.WithAgentOnlineWindow(3 * time.Second)}})
 	if _, err := env.Server.Settings.Update(map[string]any{"agentKeys": testKey + ", bound-host:bound-key-123"}); err != nil {
@@ -447,10 +447,15 @@ func TestAgentKeysAndHostnameBinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = c.Write(ctx, websocket.MessageText, wire.Identify("other-host", "3.0.1").Marshal())
+	_ = c.Write(ctx, websocket.MessageText, wire.Encode(wire.NewIdentify("other-host", "3.0.1")))
 	_, _, err = c.Read(ctx)
 	if websocket.CloseStatus(err) != wire.CloseHostnameRefused {
 		t.Errorf("bound key identifying as another host: %v", err)
+	}
+	// A host-bound key in the query string is refused (spec 20 §19.1);
+	// the legacy shared key still works there for established agents.
+	if _, resp, err := websocket.Dial(ctx, wsu+"?key=bound-key-123", nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Errorf("bound ?key= accepted: %v %v", err, resp)
 	}
 	c, _, err = websocket.Dial(ctx, wsu+"?key="+url.QueryEscape(testKey), nil)
 	if err != nil {

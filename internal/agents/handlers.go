@@ -25,12 +25,11 @@ func checkHost(h string) error {
 
 // view is the list-item shape of an agent.
 func (r *Room) view(s snapshot, now time.Time) map[string]any {
-	out := map[string]any{}
+	var out map[string]any
 	if s.report != nil {
-		for k, v := range s.report {
-			out[k] = v
-		}
+		out = metricsMap(s.report)
 	} else {
+		out = map[string]any{}
 		out["platform"], out["arch"], out["agent_version"] = s.platform, s.arch, s.version
 	}
 	out["hostname"] = s.hostname
@@ -41,6 +40,32 @@ func (r *Room) view(s snapshot, now time.Time) map[string]any {
 	}
 	out["last_seen_s"] = age
 	out["websocket"] = s.ws
+	return out
+}
+
+// metricsMap is the JSON object of a report's metrics.
+func metricsMap(m *wire.Metrics) map[string]any {
+	disks, procs, temps := m.Disks, m.TopProcesses, m.Temperatures
+	if disks == nil {
+		disks = []wire.Disk{}
+	}
+	if procs == nil {
+		procs = []wire.Process{}
+	}
+	if temps == nil {
+		temps = map[string]float64{}
+	}
+	out := map[string]any{"hostname": m.Hostname, "platform": m.Platform, "arch": m.Arch, "agent_version": m.AgentVersion,
+		"timestamp": m.Timestamp, "cpu_percent": m.CPUPercent, "cpu_count": m.CPUCount, "load_1m": m.Load1,
+		"load_5m": m.Load5, "load_15m": m.Load15, "mem_total": m.MemTotal, "mem_used": m.MemUsed, "mem_percent": m.MemPercent,
+		"disks": disks, "net_bytes_sent": m.NetBytesSent, "net_bytes_recv": m.NetBytesRecv, "temperatures": temps,
+		"top_processes": procs, "uptime_s": m.UptimeS}
+	if m.AgentImpl != "" {
+		out["agent_impl"] = m.AgentImpl
+	}
+	if m.Tags != "" {
+		out["tags"] = m.Tags
+	}
 	return out
 }
 

@@ -11,9 +11,10 @@ import (
 	"github.com/noba-go/noba/internal/server/servertest"
 )
 
-// TestAgentHealing: an alert rule whose trust level is "execute" runs on
-// the agent itself (policy from the report answer, condition on the
-// agent's metrics, shell built-in for clear_cache); "notify" rules do not.
+// TestAgentHealing: the heal policy reaches the agent with the report
+// answer, but a command written into an alert rule's step never runs on
+// the agent (issue 11 §10: the established agent ran it with sh -c,
+// outside the command risk matrix and the audit), whatever the trust level.
 func TestAgentHealing(t *testing.T) {
 	trust := map[string]string{"r-exec": "execute", "r-notify": "notify"}
 	env := servertest.NewWith(t, servertest.Setup{Options: []server.Option{server.WithAgentOnlineWindow(3 * time.Second),
@@ -30,11 +31,15 @@ func TestAgentHealing(t *testing.T) {
 		t.Fatal(err)
 	}
 	startAgent(t, env.URL, "e2e-heal")
-	waitFor(t, 30*time.Second, "heal action on the agent", func() bool {
-		_, err := os.Stat(healed)
-		return err == nil
+	waitFor(t, 30*time.Second, "agent online", func() bool {
+		v := agentView(t, env, "e2e-heal")
+		return v != nil && v["online"] == true
 	})
-	time.Sleep(2 * time.Second)
+	// Several report rounds (interval 1 s) with the policy in force.
+	time.Sleep(8 * time.Second)
+	if _, err := os.Stat(healed); err == nil {
+		t.Fatal("the agent ran a command taken from an alert rule")
+	}
 	if _, err := os.Stat(notified); err == nil {
 		t.Fatal("a notify-only rule ran on the agent")
 	}

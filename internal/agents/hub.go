@@ -17,15 +17,25 @@ const (
 	queueMaxAge    = 600 * time.Second
 	evictAfter     = 24 * time.Hour
 	termQueueDepth = 100
-	registryEvery  = 60 * time.Second
+	// registryFlush is how often changed registry rows are written.
+	registryFlush = 5 * time.Second
+	// sentMaxAge is how long a delivered command may wait for its result
+	// (exec's longest timeout) before it is marked expired.
+	sentMaxAge = 2 * time.Hour
+	// maxIssued caps the command ids a host may still answer.
+	maxIssued = 4096
+	// maxStreams caps the log streams of one host; streamBytesCap the bytes
+	// one stream's buffer keeps.
+	maxStreams     = 16
+	streamBytesCap = 1 << 20
 )
 
 // agent is the in-memory state of one host.
 type agent struct {
 	hostname string
-	// report is the latest report without the "_" keys (nil when the host is
-	// only known from the registry table).
-	report   map[string]any
+	// report is the latest report's metrics (nil when the host is only
+	// known from the registry table).
+	report   *wire.Metrics
 	received time.Time
 	ip       string
 	platform string
@@ -38,6 +48,12 @@ type agent struct {
 	conn    *agentConn
 	streams map[string]int64
 	terms   map[*termSub]struct{}
+	// issued are the command ids sent to the host whose result is still
+	// awaited (id -> queued at, unix seconds): a result for any other id
+	// is dropped.
+	issued map[string]int64
+	// execIDs are the ids of the exec output buffers kept, oldest first.
+	execIDs []string
 
 	updateVersion string
 	updateAt      time.Time
@@ -48,6 +64,7 @@ type agent struct {
 // appended, so a cursor keeps advancing after old lines are trimmed.
 type lineBuf struct {
 	lines []string
+	bytes int
 	seq   int64
 }
 
@@ -135,6 +152,70 @@ func (h *hub) enqueue(host string, q wire.QueuedCommand) {
 	defer h.mu.Unlock()
 	a := h.getLocked(host)
 	a.pending = append(a.pending, q)
+	a.issueLocked(q.ID, q.QueuedAt)
+}
+
+// issue records that command id was sent to host.
+func (h *hub) issue(host, id string, at int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.getLocked(host).issueLocked(id, at)
+}
+
+func (a *agent) issueLocked(id string, at int64) {
+	if a.issued == nil {
+		a.issued = map[string]int64{}
+	}
+	if len(a.issued) >= maxIssued {
+		// Forget the oldest half: their results can no longer be stored.
+		cut := oldestHalf(a.issued)
+		for k, t := range a.issued {
+			if t <= cut {
+				delete(a.issued, k)
+			}
+		}
+	}
+	a.issued[id] = at
+}
+
+func oldestHalf(m map[string]int64) int64 {
+	ts := make([]int64, 0, len(m))
+	for _, t := range m {
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+	return ts[len(ts)/2]
+}
+
+// wasIssued reports whether id was sent to host and its result is still
+// awaited. final consumes the id (a command result); a stream line does not.
+func (h *hub) wasIssued(host, id string, final bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.agents[host]
+	if a == nil {
+		return false
+	}
+	if _, ok := a.issued[id]; !ok {
+		return false
+	}
+	if final {
+		delete(a.issued, id)
+	}
+	return true
+}
+
+// forgetIssued drops the ids issued before cutoff (unix seconds).
+func (h *hub) forgetIssued(cutoff int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range h.agents {
+		for id, t := range a.issued {
+			if t < cutoff {
+				delete(a.issued, id)
+			}
+		}
+	}
 }
 
 // drain removes and returns the host's pending queue.
@@ -247,11 +328,20 @@ func (h *hub) results(host string) ([]wire.Msg, bool) {
 	return out, true
 }
 
-// appendExec records a streamed exec line (WebSocket exec output).
+// appendExec records a streamed exec line (WebSocket exec output); a host
+// keeps the buffers of its maxStreams latest execs.
 func (h *hub) appendExec(host, id string, m wire.Msg) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	k := host + "\x00" + id
+	if _, ok := h.execs[k]; !ok {
+		a := h.getLocked(host)
+		a.execIDs = append(a.execIDs, id)
+		if len(a.execIDs) > maxStreams {
+			delete(h.execs, host+"\x00"+a.execIDs[0])
+			a.execIDs = append([]string(nil), a.execIDs[1:]...)
+		}
+	}
 	s := append(h.execs[k], m)
 	if len(s) > execStreamCap {
 		s = s[len(s)-execStreamCap:]
@@ -260,10 +350,19 @@ func (h *hub) appendExec(host, id string, m wire.Msg) {
 }
 
 // appendLogs adds lines to a log stream's buffer (per host: a host cannot
-// write into another host's stream).
-func (h *hub) appendLogs(host, id string, lines []string) {
+// write into another host's stream). Lines of a stream the server did not
+// start for this host are dropped; a buffer keeps at most logStreamCap
+// lines and streamBytesCap bytes. It reports whether the lines were kept.
+func (h *hub) appendLogs(host, id string, lines []string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	a := h.agents[host]
+	if a == nil {
+		return false
+	}
+	if _, started := a.streams[id]; !started {
+		return false
+	}
 	id = host + "\x00" + id
 	b := h.logs[id]
 	if b == nil {
@@ -271,27 +370,37 @@ func (h *hub) appendLogs(host, id string, lines []string) {
 		h.logs[id] = b
 	}
 	b.lines = append(b.lines, lines...)
-	b.seq += int64(len(lines))
-	if len(b.lines) > logStreamCap {
-		b.lines = append([]string(nil), b.lines[len(b.lines)-logStreamCap:]...)
+	for _, l := range lines {
+		b.bytes += len(l)
 	}
+	b.seq += int64(len(lines))
+	drop := 0
+	for len(b.lines)-drop > logStreamCap || (b.bytes > streamBytesCap && drop < len(b.lines)) {
+		b.bytes -= len(b.lines[drop])
+		drop++
+	}
+	if drop > 0 {
+		b.lines = append([]string(nil), b.lines[drop:]...)
+	}
+	return true
 }
 
 // snapshot is a copy of an agent's state for the list and detail views.
 type snapshot struct {
 	hostname, ip, platform, arch, version, impl string
-	report                                      map[string]any
+	report                                      *wire.Metrics
 	received                                    time.Time
 	ws                                          bool
 }
 
 func (h *hub) snapshots() []snapshot {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	out := make([]snapshot, 0, len(h.agents))
 	for _, a := range h.agents {
 		out = append(out, snapOf(a))
 	}
+	// Sorted outside the lock: reports wait on it.
+	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].hostname < out[j].hostname })
 	return out
 }
@@ -315,6 +424,10 @@ func snapOf(a *agent) snapshot {
 func (h *hub) remove(host string) *agentConn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.removeLocked(host)
+}
+
+func (h *hub) removeLocked(host string) *agentConn {
 	a := h.agents[host]
 	if a == nil {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/wire"
 )
 
 func TestRegistryWritesAndFlush(t *testing.T) {
@@ -33,14 +34,26 @@ func TestRegistryWritesAndFlush(t *testing.T) {
 		}
 		return rows[0].LastSeen
 	}
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.1.0"})
+	flush := func() {
+		t.Helper()
+		if err := r.FlushRegistry(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Reports never write the registry themselves: the registry job
+	// writes every changed row in one transaction.
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.1.0"}})
+	if rows, _ := st.ListAgents(ctx); len(rows) != 0 {
+		t.Fatalf("report wrote the registry: %v", rows)
+	}
+	flush()
 	if got := lastSeen(); got != now.Unix() {
 		t.Fatalf("first report: last_seen %d", got)
 	}
 	now = now.Add(10 * time.Second)
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.1.0"})
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.1.0"}})
 	if got := lastSeen(); got != now.Add(-10*time.Second).Unix() {
-		t.Fatalf("unchanged report within a minute should not write: last_seen %d", got)
+		t.Fatalf("report wrote the registry: last_seen %d", got)
 	}
 	if err := r.FlushRegistry(ctx); err != nil {
 		t.Fatal(err)
@@ -48,9 +61,10 @@ func TestRegistryWritesAndFlush(t *testing.T) {
 	if got := lastSeen(); got != now.Unix() {
 		t.Fatalf("after flush: last_seen %d, want %d", got, now.Unix())
 	}
-	// A changed version is written at once.
+	// A changed version is written by the next flush.
 	now = now.Add(5 * time.Second)
-	r.ingestReport(ctx, "h1", "10.0.0.5", map[string]any{"hostname": "h1", "platform": "Linux", "agent_version": "3.2.0"})
+	r.ingestReport(ctx, "h1", "10.0.0.5", &wire.Report{Metrics: wire.Metrics{Hostname: "h1", Platform: "Linux", AgentVersion: "3.2.0"}})
+	flush()
 	rows, _ := st.ListAgents(ctx)
 	if rows[0].AgentVersion != "3.2.0" || rows[0].LastSeen != now.Unix() {
 		t.Fatalf("changed version: %+v", rows[0])

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/noba-go/noba/internal/events"
@@ -34,12 +33,12 @@ func (r *Room) report(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, http.StatusBadRequest, "Invalid JSON")
 		return
 	}
-	var rep map[string]any
-	if err := json.Unmarshal(body, &rep); err != nil || rep == nil {
+	rep, err := wire.DecodeReport(body)
+	if err != nil {
 		httpx.WriteError(w, http.StatusBadRequest, "Invalid JSON")
 		return
 	}
-	host, _ := rep["hostname"].(string)
+	host := rep.Hostname
 	if host == "" {
 		host = "unknown"
 	}
@@ -54,98 +53,138 @@ func (r *Room) report(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, http.StatusForbidden, "Agent key not valid for hostname '"+host+"'")
 		return
 	}
+	rep.Hostname = host
 	resp := r.ingestReport(req.Context(), host, httpx.ClientIP(req.Context()), rep)
 	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
+// Bounds of what one report may hand over (spec 20 §4.2 with the
+// hardening of issue 11 §6).
+const (
+	maxResultsPerReport = 100
+	maxHealPerReport    = 100
+	maxStreamsPerReport = 16
+	maxLinesPerReport   = 2000
+	maxLineBytes        = 4 << 10
+	maxDisks            = 64
+	maxProcesses        = 10
+	maxTemperatures     = 64
+)
+
+// trimMetrics bounds the lists of a report's metrics.
+func trimMetrics(m *wire.Metrics) {
+	if len(m.Disks) > maxDisks {
+		m.Disks = m.Disks[:maxDisks]
+	}
+	if len(m.TopProcesses) > maxProcesses {
+		m.TopProcesses = m.TopProcesses[:maxProcesses]
+	}
+	if len(m.Temperatures) > maxTemperatures {
+		n := 0
+		for k := range m.Temperatures {
+			if n++; n > maxTemperatures {
+				delete(m.Temperatures, k)
+			}
+		}
+	}
+	m.Tags = wire.Truncate(m.Tags, 1024)
+	m.Platform, m.Arch = wire.Truncate(m.Platform, 64), wire.Truncate(m.Arch, 64)
+	m.AgentVersion, m.AgentImpl = wire.Truncate(m.AgentVersion, 64), wire.Truncate(m.AgentImpl, 32)
+	for i := range m.Disks {
+		m.Disks[i].Mount, m.Disks[i].FSType = wire.Truncate(m.Disks[i].Mount, 512), wire.Truncate(m.Disks[i].FSType, 64)
+	}
+	for i := range m.TopProcesses {
+		m.TopProcesses[i].Name = wire.Truncate(m.TopProcesses[i].Name, 256)
+	}
+}
+
 // ingestReport applies one report (spec 20 §4.2) and returns the answer.
-func (r *Room) ingestReport(ctx context.Context, host, ip string, rep map[string]any) wire.ReportResponse {
+func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Report) wire.ReportResponse {
 	now := r.now()
 	ctx = context.WithoutCancel(ctx)
 
-	if caps, ok := rep[wire.KeyCapabilities].(map[string]any); ok {
-		r.storeCapabilities(ctx, host, caps, now)
+	if len(rep.Capabilities) > 0 {
+		r.storeCapabilities(ctx, host, rep.Capabilities, now)
 	}
-	if list, ok := rep[wire.KeyCmdResults].([]any); ok {
-		for _, e := range list {
-			if m, ok := e.(map[string]any); ok {
-				if res, ok := wire.NormalizeResult(wire.Msg(m)); ok {
-					r.ingestResult(ctx, host, res)
-				}
-			}
+	for i, m := range rep.CmdResults {
+		if i >= maxResultsPerReport {
+			break
+		}
+		if res, ok := wire.NormalizeResult(m); ok {
+			r.ingestResult(ctx, host, res)
 		}
 	}
-	if sd, ok := rep[wire.KeyStreamData].(map[string]any); ok {
-		for id, v := range sd {
-			lines, _ := v.([]any)
-			ss := make([]string, 0, len(lines))
-			for _, l := range lines {
-				if s, ok := l.(string); ok {
-					ss = append(ss, s)
-				}
-			}
-			if len(ss) > 0 && wire.ValidCommandID(id) {
-				r.hub.appendLogs(host, id, ss)
+	kept := 0
+	for id, lines := range rep.StreamData {
+		if kept >= maxStreamsPerReport {
+			break
+		}
+		if len(lines) == 0 || !wire.ValidCommandID(id) {
+			continue
+		}
+		if len(lines) > maxLinesPerReport {
+			lines = lines[len(lines)-maxLinesPerReport:]
+		}
+		for i, l := range lines {
+			if len(l) > maxLineBytes {
+				lines[i] = wire.Truncate(l, maxLineBytes)
 			}
 		}
+		if r.hub.appendLogs(host, id, lines) {
+			kept++
+		}
 	}
-	if list, ok := rep[wire.KeyHealReports].([]any); ok && len(list) > 0 {
+	if len(rep.HealReports) > 0 {
 		r.hookMu.RLock()
 		hs := r.healHooks
 		r.hookMu.RUnlock()
-		for _, e := range list {
-			if m, ok := e.(map[string]any); ok {
-				for _, h := range hs {
-					h(ctx, host, m)
-				}
+		for i, m := range rep.HealReports {
+			if i >= maxHealPerReport {
+				break
+			}
+			for _, h := range hs {
+				h(ctx, host, map[string]any(m))
 			}
 		}
 	}
-	clean := make(map[string]any, len(rep))
-	for k, v := range rep {
-		if !strings.HasPrefix(k, "_") {
-			clean[k] = v
-		}
-	}
-	clean["hostname"] = host
-	platform, _ := clean["platform"].(string)
-	arch, _ := clean["arch"].(string)
-	version, _ := clean["agent_version"].(string)
-	impl, _ := clean["agent_impl"].(string)
+	m := &rep.Metrics
+	m.Hostname = host
+	trimMetrics(m)
+	platform, arch, version, impl := m.Platform, m.Arch, m.AgentVersion, m.AgentImpl
 
 	r.hub.mu.Lock()
 	if now.Sub(r.hub.lastEvict) > 10*time.Second {
 		r.hub.lastEvict = now
 		for h, a := range r.hub.agents {
 			if h != host && !a.received.IsZero() && now.Sub(a.received) > evictAfter && a.conn == nil {
-				delete(r.hub.agents, h)
+				r.hub.removeLocked(h)
 			}
 		}
 	}
 	a := r.hub.getLocked(host)
-	// The registry row is written when something in it changed, and at
-	// least every registryEvery: last_seen is kept in memory in between.
-	persist := a.persistedAt.IsZero() || now.Sub(a.persistedAt) >= registryEvery ||
-		a.ip != ip || a.platform != platform || a.arch != arch || a.version != version
-	a.report, a.received, a.ip = clean, now, ip
+	// The registry row is written by the registry job (every few seconds,
+	// all changed rows in one transaction), never on the report's path:
+	// thousands of agents would queue behind one writer.
+	a.report, a.received, a.ip = m, now, ip
 	a.platform, a.arch, a.version, a.impl = platform, arch, version, impl
-	if persist {
-		a.persistedAt = now
-	}
 	r.hub.mu.Unlock()
 
-	if persist {
-		if err := r.d.Store.UpsertAgent(ctx, RegistryRow{Hostname: host, IP: ip, Platform: platform, Arch: arch,
-			AgentVersion: version, FirstSeen: now.Unix(), LastSeen: now.Unix()}); err != nil {
-			r.log.Error("agent report", "err", err)
-		}
-	}
-	r.writeHistory(ctx, host, now, clean)
+	r.writeHistory(ctx, host, now, m)
 	if r.d.Bus != nil {
-		r.d.Bus.Publish(events.TopicAgentReport, clean)
+		// Subscribers get the typed metrics; they must not modify them.
+		r.d.Bus.Publish(events.TopicAgentReport, m)
 	}
 
 	cmds := r.hub.drain(host)
+	if len(cmds) > 0 {
+		ids := make([]string, len(cmds))
+		for i, c := range cmds {
+			ids[i] = c.ID
+		}
+		if err := r.d.Store.MarkDelivered(ctx, ids); err != nil {
+			r.log.Warn("mark delivered", "err", err)
+		}
+	}
 	if expired := r.hub.expireQueuesThrottled(now); len(expired) > 0 {
 		_ = r.d.Store.ExpireCommands(ctx, expired)
 	}
@@ -175,38 +214,28 @@ func (r *Room) FlushRegistry(ctx context.Context) error {
 		}
 	}
 	r.hub.mu.Unlock()
-	for _, row := range rows {
-		if err := r.d.Store.UpsertAgent(ctx, row); err != nil {
-			return err
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := r.d.Store.UpsertAgents(ctx, rows); err != nil {
+		// Written again by the next flush.
+		r.hub.mu.Lock()
+		for _, row := range rows {
+			if a := r.hub.agents[row.Hostname]; a != nil {
+				a.persistedAt = time.Time{}
+			}
 		}
+		r.hub.mu.Unlock()
+		return err
 	}
 	return nil
 }
 
-// metricsOf extracts the numeric series of a report written to history.
-func metricsOf(rep map[string]any) map[string]float64 {
-	m := map[string]float64{
-		"cpu": wire.FloatOf(rep["cpu_percent"], 0),
-		"mem": wire.FloatOf(rep["mem_percent"], 0),
-	}
-	if disks, ok := rep["disks"].([]any); ok && len(disks) > 0 {
-		if d, ok := disks[0].(map[string]any); ok {
-			m["disk"] = wire.FloatOf(d["percent"], 0)
-		}
-	}
-	for _, k := range []string{"load_1m", "load_5m", "load_15m", "uptime_s", "net_bytes_sent", "net_bytes_recv", "cpu_count"} {
-		if v, ok := rep[k]; ok {
-			m[k] = wire.FloatOf(v, 0)
-		}
-	}
-	return m
-}
-
-func (r *Room) writeHistory(ctx context.Context, host string, now time.Time, rep map[string]any) {
+func (r *Room) writeHistory(ctx context.Context, host string, now time.Time, m *wire.Metrics) {
 	if r.d.History == nil {
 		return
 	}
-	if err := r.d.History.WriteSamples(ctx, host, now.Unix(), metricsOf(rep)); err != nil {
+	if err := r.d.History.WriteSamples(ctx, host, now.Unix(), m.Series()); err != nil {
 		r.log.Warn("agent history", "hostname", host, "err", err)
 	}
 }
@@ -220,7 +249,7 @@ func (r *Room) AgentMetrics() map[string]map[string]float64 {
 		if s.report == nil || !r.online(s, now) {
 			continue
 		}
-		out[s.hostname] = metricsOf(s.report)
+		out[s.hostname] = s.report.Series()
 	}
 	return out
 }
@@ -229,32 +258,45 @@ func (r *Room) AgentMetrics() map[string]map[string]float64 {
 // agent with its headline metrics.
 func (r *Room) AgentList() []map[string]any {
 	now := r.now()
-	out := []map[string]any{}
-	for _, s := range r.hub.snapshots() {
-		v := r.view(s, now)
-		item := map[string]any{}
-		for _, k := range []string{"hostname", "cpu_percent", "mem_percent", "online", "last_seen_s", "platform", "uptime_s",
-			"disks", "top_processes", "arch", "agent_version"} {
-			item[k] = v[k]
+	snaps := r.hub.snapshots()
+	out := make([]map[string]any, 0, len(snaps))
+	for _, s := range snaps {
+		age := int64(-1)
+		if !s.received.IsZero() {
+			age = int64(max(0, now.Sub(s.received).Seconds()))
+		}
+		item := map[string]any{"hostname": s.hostname, "online": r.online(s, now), "last_seen_s": age,
+			"platform": s.platform, "arch": s.arch, "agent_version": s.version,
+			"cpu_percent": nil, "mem_percent": nil, "uptime_s": nil, "disks": nil, "top_processes": nil}
+		if m := s.report; m != nil {
+			item["cpu_percent"], item["mem_percent"], item["uptime_s"] = m.CPUPercent, m.MemPercent, m.UptimeS
+			disks, procs := m.Disks, m.TopProcesses
+			if disks == nil {
+				disks = []wire.Disk{}
+			}
+			if procs == nil {
+				procs = []wire.Process{}
+			}
+			item["disks"], item["top_processes"] = disks, procs
 		}
 		out = append(out, item)
 	}
 	return out
 }
 
-func (r *Room) storeCapabilities(ctx context.Context, host string, caps map[string]any, now time.Time) {
-	b, err := json.Marshal(caps)
-	if err != nil {
+func (r *Room) storeCapabilities(ctx context.Context, host string, raw json.RawMessage, now time.Time) {
+	var caps struct {
+		Capabilities map[string]struct {
+			Available *bool `json:"available"`
+		} `json:"capabilities"`
+	}
+	if err := json.Unmarshal(raw, &caps); err != nil {
 		return
 	}
 	var degraded []string
-	if cs, ok := caps["capabilities"].(map[string]any); ok {
-		for name, v := range cs {
-			if m, ok := v.(map[string]any); ok {
-				if avail, ok := m["available"].(bool); ok && !avail {
-					degraded = append(degraded, name)
-				}
-			}
+	for name, c := range caps.Capabilities {
+		if c.Available != nil && !*c.Available {
+			degraded = append(degraded, name)
 		}
 	}
 	sort.Strings(degraded)
@@ -262,7 +304,7 @@ func (r *Room) storeCapabilities(ctx context.Context, host string, caps map[stri
 		degraded = []string{}
 	}
 	db, _ := json.Marshal(degraded)
-	if err := r.d.Store.UpsertCapabilities(ctx, host, b, now.Unix(), db); err != nil {
+	if err := r.d.Store.UpsertCapabilities(ctx, host, raw, now.Unix(), db); err != nil {
 		r.log.Warn("capabilities", "err", err)
 	}
 }

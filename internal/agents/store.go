@@ -15,6 +15,8 @@ import (
 type Store interface {
 	// UpsertAgent writes a host's registry row (first_seen kept).
 	UpsertAgent(ctx context.Context, r RegistryRow) error
+	// UpsertAgents writes several registry rows in one transaction.
+	UpsertAgents(ctx context.Context, rows []RegistryRow) error
 	// ListAgents returns every registry row, by hostname.
 	ListAgents(ctx context.Context) ([]RegistryRow, error)
 	// DeleteAgent removes a host's registry row.
@@ -24,8 +26,17 @@ type Store interface {
 	// CompleteCommand stores the result and final status of a command sent
 	// to hostname (a host cannot complete another host's command).
 	CompleteCommand(ctx context.Context, hostname, id, status string, result []byte, finished int64) error
-	// ExpireCommands marks still-queued commands expired.
+	// ExpireCommands marks still-queued or delivered commands expired.
 	ExpireCommands(ctx context.Context, ids []string) error
+	// MarkDelivered moves queued commands to "sent" (handed to the agent,
+	// result awaited).
+	MarkDelivered(ctx context.Context, ids []string) error
+	// OpenCommands lists the commands still queued or sent, oldest first
+	// (the queue survives a restart).
+	OpenCommands(ctx context.Context) ([]HistoryRow, error)
+	// ExpireSentBefore marks commands sent before a time (unix seconds)
+	// and never answered expired.
+	ExpireSentBefore(ctx context.Context, before int64) (int64, error)
 	// CommandHistory lists commands newest first (one host, or all for "").
 	CommandHistory(ctx context.Context, hostname string, limit int) ([]HistoryRow, error)
 	// UpsertCapabilities stores a host's capability manifest.
@@ -68,6 +79,21 @@ ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platfo
 		return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
 	}
 	return nil
+}
+
+func (s *sqlStore) UpsertAgents(ctx context.Context, rows []RegistryRow) error {
+	return s.d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO agent_registry (hostname, ip, platform, arch, agent_version, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platform, arch = excluded.arch,
+  agent_version = excluded.agent_version, last_seen = excluded.last_seen`,
+				r.Hostname, r.IP, r.Platform, r.Arch, r.AgentVersion, r.FirstSeen, r.LastSeen); err != nil {
+				return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
+			}
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) ListAgents(ctx context.Context) ([]RegistryRow, error) {
@@ -122,12 +148,55 @@ func (s *sqlStore) ExpireCommands(ctx context.Context, ids []string) error {
 	}
 	return s.d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE agent_command_history SET status = 'expired' WHERE id = ? AND status = 'queued'`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE agent_command_history SET status = 'expired' WHERE id = ? AND status IN ('queued', 'sent')`, id); err != nil {
 				return fmt.Errorf("expire command %s: %w", id, err)
 			}
 		}
 		return nil
 	})
+}
+
+func (s *sqlStore) MarkDelivered(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE agent_command_history SET status = 'sent' WHERE id = ? AND status = 'queued'`, id); err != nil {
+				return fmt.Errorf("mark delivered %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *sqlStore) OpenCommands(ctx context.Context) ([]HistoryRow, error) {
+	rows, err := s.d.R.QueryContext(ctx, `SELECT id, hostname, cmd_type, params, queued_by, queued_at, status FROM agent_command_history
+WHERE status IN ('queued', 'sent') ORDER BY queued_at, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("open commands: %w", err)
+	}
+	defer rows.Close()
+	var out []HistoryRow
+	for rows.Next() {
+		var r HistoryRow
+		var params string
+		if err := rows.Scan(&r.ID, &r.Hostname, &r.CmdType, &params, &r.QueuedBy, &r.QueuedAt, &r.Status); err != nil {
+			return nil, fmt.Errorf("open commands: %w", err)
+		}
+		r.Params = jsonOr(params, "{}")
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) ExpireSentBefore(ctx context.Context, before int64) (int64, error) {
+	res, err := s.d.W.ExecContext(ctx, `UPDATE agent_command_history SET status = 'expired' WHERE status = 'sent' AND queued_at < ?`, before)
+	if err != nil {
+		return 0, fmt.Errorf("expire sent commands: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 func (s *sqlStore) CommandHistory(ctx context.Context, hostname string, limit int) ([]HistoryRow, error) {

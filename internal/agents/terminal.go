@@ -108,7 +108,8 @@ func (r *Room) fanoutCommand(host, id string, m wire.Msg) {
 }
 
 // originAllowed applies the CSWSH check of spec 20 §10.1: an Origin is
-// required and must be one of the CORS origins or have the request's host.
+// required and must be one of the CORS origins or the request's own origin
+// (scheme, host and port).
 func (r *Room) originAllowed(req *http.Request) bool {
 	o := req.Header.Get("Origin")
 	if o == "" {
@@ -118,14 +119,34 @@ func (r *Room) originAllowed(req *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") {
 		return false
 	}
-	reqHost := req.Host
-	if h, _, err := net.SplitHostPort(reqHost); err == nil {
-		reqHost = h
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
 	}
-	return strings.EqualFold(u.Hostname(), reqHost)
+	if p := req.Header.Get("X-Forwarded-Proto"); p != "" {
+		// Set by a proxy in front; a browser page cannot set it on a
+		// WebSocket handshake.
+		scheme, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(p)), ",")
+	}
+	if !strings.EqualFold(u.Scheme, scheme) {
+		return false
+	}
+	return strings.EqualFold(hostPort(u.Host, scheme), hostPort(req.Host, scheme))
+}
+
+// hostPort is host:port with the scheme's default port filled in.
+func hostPort(h, scheme string) string {
+	if _, _, err := net.SplitHostPort(h); err == nil {
+		return h
+	}
+	port := "80"
+	if scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(strings.Trim(h, "[]"), port)
 }
 
 // terminalWS serves WS /api/agents/{hostname}/terminal: one browser
@@ -182,7 +203,7 @@ func (r *Room) terminalWS(w http.ResponseWriter, req *http.Request) {
 		bg := context.WithoutCancel(req.Context())
 		for _, s := range sessions {
 			if conn := r.hub.conn(host); conn != nil {
-				_ = conn.send(bg, wire.Msg{"type": wire.TypePtyClose, "session": s})
+				_ = conn.send(bg, &wire.PtyClose{Session: s})
 			}
 			r.audit(bg, "agent_terminal_close", p.Username, fmt.Sprintf("host=%s session=%s", host, s), ip)
 		}
@@ -228,22 +249,22 @@ func (r *Room) terminalPTY(ctx context.Context, host string, sub *termSub, p aut
 		sub.mu.Lock()
 		sub.sessions[session] = true
 		sub.mu.Unlock()
-		cols, rows := min(max(m.Int("cols", 80), 10), 500), min(max(m.Int("rows", 24), 5), 300)
-		m = wire.Msg{"type": wire.TypePtyOpen, "session": session, "cols": cols, "rows": rows, "role": string(p.Role)}
 		r.audit(ctx, "agent_terminal_open", p.Username, fmt.Sprintf("host=%s session=%s role=%s", host, session, p.Role), ip)
 	} else if !sub.owns(session) {
 		reply(wire.Msg{"type": wire.TypePtyError, "session": session, "error": "Unknown session"})
 		return
 	}
-	fwd := wire.Msg{"type": t, "session": session}
+	cols, rows := min(max(m.Int("cols", 80), 10), 500), min(max(m.Int("rows", 24), 5), 300)
+	var fwd wire.WSMessage
 	switch t {
 	case wire.TypePtyOpen:
-		fwd = m
+		fwd = &wire.PtyOpen{Session: session, Cols: cols, Rows: rows, Role: string(p.Role)}
 	case wire.TypePtyInput:
-		fwd["data"] = m.Str("data")
+		fwd = &wire.PtyInput{Session: session, Data: m.Str("data")}
 	case wire.TypePtyResize:
-		fwd["cols"], fwd["rows"] = min(max(m.Int("cols", 80), 10), 500), min(max(m.Int("rows", 24), 5), 300)
+		fwd = &wire.PtyResize{Session: session, Cols: cols, Rows: rows}
 	case wire.TypePtyClose:
+		fwd = &wire.PtyClose{Session: session}
 		// The session stays owned until the agent's pty_exit arrives.
 		r.audit(ctx, "agent_terminal_close", p.Username, fmt.Sprintf("host=%s session=%s", host, session), ip)
 	}

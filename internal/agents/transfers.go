@@ -343,6 +343,13 @@ func (r *Room) SweepTransfers(ctx context.Context) error {
 // SweepQueues drops pending queues older than 10 minutes and marks their
 // commands expired in the history.
 func (r *Room) SweepQueues(ctx context.Context) error {
-	ids := r.hub.expireQueues(r.now())
-	return r.d.Store.ExpireCommands(ctx, ids)
+	now := r.now()
+	ids := r.hub.expireQueues(now)
+	if err := r.d.Store.ExpireCommands(ctx, ids); err != nil {
+		return err
+	}
+	cutoff := now.Add(-sentMaxAge).Unix()
+	r.hub.forgetIssued(cutoff)
+	_, err := r.d.Store.ExpireSentBefore(ctx, cutoff)
+	return err
 }

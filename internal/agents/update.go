@@ -193,8 +193,10 @@ func (r *Room) autoUpdate(host, version, impl, platform, arch string, cmds []wir
 		return nil
 	}
 	ag.updateVersion, ag.updateAt = a.version, now
+	id := fmt.Sprintf("auto-update-%d", now.Unix())
+	ag.issueLocked(id, now.Unix())
 	r.hub.mu.Unlock()
-	return &wire.QueuedCommand{ID: fmt.Sprintf("auto-update-%d", now.Unix()), Type: wire.CmdUpdateAgent,
+	return &wire.QueuedCommand{ID: id, Type: wire.CmdUpdateAgent,
 		Params: map[string]any{}, QueuedBy: "auto-update", QueuedAt: now.Unix()}
 }
 

@@ -25,8 +25,8 @@ type agentConn struct {
 const writeTimeout = 10 * time.Second
 
 // send writes one message.
-func (a *agentConn) send(ctx context.Context, m wire.Msg) error {
-	b := m.Marshal()
+func (a *agentConn) send(ctx context.Context, m wire.WSMessage) error {
+	b := wire.Encode(m)
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	a.mu.Lock()
@@ -42,6 +42,11 @@ func (a *agentConn) close(code websocket.StatusCode, reason string) {
 	}()
 }
 
+// idleTimeout closes an agent WebSocket that sent nothing for this long
+// (agents ping every 30 s): a peer that vanished without a FIN or close
+// frame does not hold its descriptor forever.
+const idleTimeout = 150 * time.Second
+
 // agentWS serves WS /api/agent/ws (spec 20 §5).
 func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, true, "Missing X-Agent-Key", false)
@@ -49,11 +54,25 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, kerr.status, kerr.msg)
 		return
 	}
+	if req.Header.Get(wire.HeaderAgentKey) == "" {
+		// The key came in the query string (spec 20 §19.1): refused for
+		// host-bound keys; accepted for a legacy shared key only, which
+		// agents of the established server send no other way.
+		if pk.host != "" {
+			httpx.WriteError(w, http.StatusUnauthorized, "Send the agent key in the X-Agent-Key header (?key= is refused)")
+			return
+		}
+		r.log.Warn("agent sent its key in the WebSocket URL; use the X-Agent-Key header", "ip", httpx.ClientIP(req.Context()))
+	}
 	c, err := websocket.Accept(w, req, &websocket.AcceptOptions{InsecureSkipVerify: true,
 		CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return
 	}
+	// Every exit path below releases the connection: a close frame where
+	// one is sent, else CloseNow (a peer killed without a close frame
+	// would otherwise keep its descriptor).
+	defer c.CloseNow()
 	c.SetReadLimit(wire.MaxMessage)
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
@@ -65,12 +84,13 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 		_ = c.Close(wire.CloseBadIdentify, "Expected identify message")
 		return
 	}
-	m, err := wire.Decode(b)
-	if err != nil || m.Type() != wire.TypeIdentify {
+	msg, err := wire.DecodeMessage(b)
+	id, isID := msg.(*wire.Identify)
+	if err != nil || !isID {
 		_ = c.Close(wire.CloseBadIdentify, "Expected identify message")
 		return
 	}
-	host := m.Str("hostname")
+	host := id.Hostname
 	if !wire.ValidHostname(host) {
 		_ = c.Close(wire.CloseBadIdentify, "Invalid or missing hostname")
 		return
@@ -81,21 +101,31 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	conn := &agentConn{host: host, c: c, cancel: cancel}
-	if old := r.hub.setConn(host, conn, m.Str("agent_version"), m.Str("agent_impl"), r.now()); old != nil {
+	if old := r.hub.setConn(host, conn, wire.Truncate(id.AgentVersion, 64), wire.Truncate(id.AgentImpl, 32), r.now()); old != nil {
 		old.close(websocket.StatusNormalClosure, "Replaced by new connection")
 	}
 	defer r.hub.clearConn(host, conn)
 	r.log.Debug("agent websocket connected", "hostname", host)
 
 	// Flush the pending HTTP queue over the socket.
+	var sent []string
 	for _, q := range r.hub.drain(host) {
 		if err := conn.send(ctx, wire.Command(q.ID, q.Type, q.Params)); err != nil {
 			r.hub.enqueue(host, q)
+			continue
+		}
+		sent = append(sent, q.ID)
+	}
+	if len(sent) > 0 {
+		if err := r.d.Store.MarkDelivered(context.WithoutCancel(ctx), sent); err != nil {
+			r.log.Warn("mark delivered", "err", err)
 		}
 	}
 
 	for {
-		_, b, err := c.Read(ctx)
+		rctx, rcancel := context.WithTimeout(ctx, idleTimeout)
+		_, b, err := c.Read(rctx)
+		rcancel()
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) && ctx.Err() == nil {
@@ -103,7 +133,7 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 			}
 			return
 		}
-		m, err := wire.Decode(b)
+		m, err := wire.DecodeMessage(b)
 		if err != nil {
 			_ = c.Close(websocket.StatusUnsupportedData, "Invalid JSON")
 			return
@@ -114,24 +144,28 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 }
 
 // onAgentMessage handles one message from an agent (spec 20 §5.3).
-func (r *Room) onAgentMessage(ctx context.Context, conn *agentConn, m wire.Msg) {
+func (r *Room) onAgentMessage(ctx context.Context, conn *agentConn, m wire.WSMessage) {
 	host := conn.host
-	switch t := m.Type(); {
-	case t == wire.TypePing && m.Str("id") == "":
-		// Heartbeat (a legacy "ping" result carries an id).
-		_ = conn.send(ctx, wire.Msg{"type": wire.TypePong})
-	case t == wire.TypeStream:
-		id := m.Str("id")
-		if id == "" {
+	switch x := m.(type) {
+	case *wire.Ping:
+		_ = conn.send(ctx, &wire.Pong{})
+	case *wire.StreamLine:
+		if x.ID == "" || !r.hub.wasIssued(host, x.ID, false) {
 			return
 		}
-		r.hub.appendExec(host, id, m)
-		r.fanoutCommand(host, id, m)
-	case t == wire.TypePtyOutput || t == wire.TypePtyOpened || t == wire.TypePtyExit || t == wire.TypePtyError:
-		r.fanoutSession(host, m.Str("session"), m)
-	case t == wire.TypeIdentify || t == wire.TypePong:
-	default:
-		if res, ok := wire.NormalizeResult(m); ok {
+		line := wire.Msg{"type": wire.TypeStream, "id": x.ID, "line": wire.Truncate(x.Line, maxLineBytes)}
+		r.hub.appendExec(host, x.ID, line)
+		r.fanoutCommand(host, x.ID, line)
+	case *wire.PtyOutput:
+		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyOutput, "session": x.Session, "data": x.Data})
+	case *wire.PtyOpened:
+		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyOpened, "session": x.Session})
+	case *wire.PtyExit:
+		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyExit, "session": x.Session, "code": x.Code})
+	case *wire.PtyError:
+		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyError, "session": x.Session, "error": x.Error})
+	case wire.Msg:
+		if res, ok := wire.NormalizeResult(x); ok {
 			r.ingestResult(context.WithoutCancel(ctx), host, res)
 		}
 	}

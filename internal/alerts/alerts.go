@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"github.com/noba-go/noba/internal/wire"
+
 	"context"
 	"log/slog"
 	"sort"
@@ -66,6 +68,7 @@ type Room struct {
 	builtin   []map[string]any
 	lastNote  map[string]time.Time // built-in and external notification cooldowns
 	lastFlat  map[string]float64
+	lastSnap  map[string]any
 	agents    map[string]agentMetrics
 	condCache map[string]*condition.Condition
 }
@@ -86,9 +89,11 @@ type extAlert struct {
 	since                          int64
 }
 
+// agentMetrics is the latest report of one agent, read in place by
+// conditions naming `agent_<host>.<metric>`.
 type agentMetrics struct {
-	at   time.Time
-	flat map[string]float64
+	at time.Time
+	m  *wire.Metrics
 }
 
 // New builds the alerts room.

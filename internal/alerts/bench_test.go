@@ -67,3 +67,25 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluateAgents1000 is one evaluation cycle with 50 rules while
+// 1,000 agents have reported.
+func BenchmarkEvaluateAgents1000(b *testing.B) {
+	var rules strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&rules, "    - {id: r%d, condition: \"agent_bench_%04d.cpu_percent > %d AND mem_percent > 95\"}\n", i, i*20, 50+i%40)
+	}
+	e := newEngineB(b, rules.String())
+	r := alerts.New(alerts.Deps{Store: alerts.NewStore(e.d), Settings: e.settings, Now: e.clk.now})
+	for i := range 1000 {
+		observeBenchAgent(r, fmt.Sprintf("bench-%04d", i))
+	}
+	snap := benchSnapshot()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Evaluate(ctx, snap); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,36 +10,58 @@ import (
 
 	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/alerts/notify"
+	"github.com/noba-go/noba/internal/wire"
 )
 
 // agentTTL is how long an agent report feeds the metric map.
 const agentTTL = 120 * time.Second
 
-// ObserveAgent records an agent report (events.TopicAgentReport): its
-// numeric fields become metrics `agent_<host>.<field>` (nested as in
-// Flatten) until the report is older than 120 s.
-func (r *Room) ObserveAgent(report map[string]any) {
-	host, _ := report["hostname"].(string)
-	if host == "" {
+// ObserveAgent records an agent report's metrics (events.TopicAgentReport):
+// they answer the conditions' `agent_<host>.<metric>` names (wire.Metrics
+// Lookup) until the report is older than 120 s. The metrics are kept as
+// they are, never copied into the evaluation's metric map; the caller must
+// not modify them afterwards.
+func (r *Room) ObserveAgent(m *wire.Metrics) {
+	if m == nil || m.Hostname == "" {
 		return
 	}
-	flat := map[string]float64{}
-	flattenInto(flat, agentPrefix(host), plain(report), 0)
+	key := agentPrefix(m.Hostname)
 	r.mu.Lock()
-	r.agents[host] = agentMetrics{at: r.d.Now(), flat: flat}
+	r.agents[key] = agentMetrics{at: r.d.Now(), m: m}
 	r.mu.Unlock()
 }
 
-func (r *Room) metricsLocked(snap map[string]any, now time.Time) map[string]float64 {
-	flat := flattenPlain(snap)
-	for host, a := range r.agents {
+// pruneAgentsLocked forgets agents whose last report is too old.
+func (r *Room) pruneAgentsLocked(now time.Time) {
+	for k, a := range r.agents {
 		if now.Sub(a.at) > agentTTL {
-			delete(r.agents, host)
-			continue
+			delete(r.agents, k)
 		}
-		maps.Copy(flat, a.flat)
 	}
-	return flat
+}
+
+// lookupLocked resolves a metric name: the flattened snapshot, then an
+// agent's report (`agent_<host>.<metric>`), then one item of the
+// snapshot's agents list (`agents[i].<field>`, left out of the flat map).
+func (r *Room) lookupLocked(flat map[string]float64, snap map[string]any, k string) (float64, bool) {
+	if v, ok := flat[k]; ok {
+		return v, true
+	}
+	if strings.HasPrefix(k, "agent_") {
+		head, rest, ok := strings.Cut(k, ".")
+		if !ok {
+			return 0, false
+		}
+		a, found := r.agents[head]
+		if !found {
+			return 0, false
+		}
+		return a.m.Lookup(rest)
+	}
+	if strings.HasPrefix(k, "agents[") {
+		return agentItem(snap, k)
+	}
+	return 0, false
 }
 
 func (r *Room) condLocked(s string) (*condition.Condition, error) {
@@ -63,16 +85,17 @@ func (r *Room) condLocked(s string) (*condition.Condition, error) {
 // escalation tiers are sent once per episode, and the built-in threshold
 // alerts are recomputed.
 func (r *Room) Evaluate(ctx context.Context, snapshot map[string]any) error {
-	snap, _ := plain(snapshot).(map[string]any)
+	snap := plainSnapshot(snapshot)
 	now := r.d.Now()
 	settings := r.d.Settings.View() // read-only: no copy per evaluation
 	mt := r.maintenanceAt(ctx, now, settings)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ensureLoadedLocked(ctx)
-	flat := r.metricsLocked(snap, now)
-	r.lastFlat = flat
-	get := func(k string) (float64, bool) { v, ok := flat[k]; return v, ok }
+	r.pruneAgentsLocked(now)
+	flat := flattenSnap(snap, true)
+	r.lastFlat, r.lastSnap = flat, snap
+	get := func(k string) (float64, bool) { return r.lookupLocked(flat, snap, k) }
 
 	seen := map[string]bool{}
 	for _, raw := range rulesOf(settings) {
@@ -95,6 +118,21 @@ func (r *Room) Evaluate(ctx context.Context, snapshot map[string]any) error {
 	}
 	r.builtin = r.builtinsLocked(ctx, snap, settings, mt, now)
 	return nil
+}
+
+// eventMetricsLocked is the metric map handed to the healer with a firing
+// rule: the snapshot's metrics and the values of the metrics its condition
+// names (agent metrics included).
+func (r *Room) eventMetricsLocked(cond string) map[string]float64 {
+	out := maps.Clone(r.lastFlat)
+	if c, err := r.condLocked(cond); err == nil {
+		for _, k := range c.Metrics() {
+			if v, ok := r.lookupLocked(r.lastFlat, r.lastSnap, k); ok {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }
 
 func (r *Room) evalRuleLocked(ctx context.Context, rule Rule, get func(string) (float64, bool), mt maintenance, now time.Time) error {
@@ -136,7 +174,7 @@ func (r *Room) evalRuleLocked(ctx context.Context, rule Rule, get func(string) (
 		r.publish("firing", rule.ID, "rule", rule.Severity, rule.Message, now)
 		if rule.Action != nil && r.d.Heal != nil {
 			ev := map[string]any{"source": "alert", "rule_id": rule.ID, "condition": rule.Condition, "target": rule.Action["target"],
-				"severity": rule.Severity, "timestamp": now.Unix(), "action": clone(rule.Action), "metrics": maps.Clone(r.lastFlat)}
+				"severity": rule.Severity, "timestamp": now.Unix(), "action": clone(rule.Action), "metrics": r.eventMetricsLocked(rule.Condition)}
 			if chain, ok := rule.Raw["escalation_chain"]; ok {
 				ev["escalation_chain"] = clone(chain)
 			}

@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"github.com/noba-go/noba/internal/wire"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -288,7 +289,7 @@ func TestAgentReportsFeedConditions(t *testing.T) {
       condition: "agent_web_1.cpu_percent > 50 AND agent_web_1.disks[0].percent >= 90"
 `)
 	r := e.room(t)
-	r.ObserveAgent(map[string]any{"hostname": "web-1", "cpu_percent": 75.0, "disks": []map[string]any{{"mount": "/", "percent": 93}}})
+	r.ObserveAgent(&wire.Metrics{Hostname: "web-1", CPUPercent: 75, Disks: []wire.Disk{{Mount: "/", Percent: 93}}})
 	e.eval(t, r, 1)
 	e.hook.settle(t, "agent", 1)
 	// Reports older than 120 s stop feeding metrics: the rule resolves.

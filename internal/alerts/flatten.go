@@ -36,9 +36,22 @@ func Flatten(snapshot map[string]any) map[string]float64 {
 }
 
 // flattenPlain is Flatten on a snapshot already passed through plain.
-func flattenPlain(snap map[string]any) map[string]float64 {
+func flattenPlain(snap map[string]any) map[string]float64 { return flattenSnap(snap, false) }
+
+// flattenSnap flattens a snapshot; skipAgents leaves its agents list out
+// (the engine reads one item when a condition names it, agentItem, so
+// that thousands of agents are not copied on every evaluation).
+func flattenSnap(snap map[string]any, skipAgents bool) map[string]float64 {
 	out := make(map[string]float64, 64)
-	flattenInto(out, "", snap, 0)
+	if skipAgents {
+		for k, x := range snap {
+			if k != "agents" && validKey(k) {
+				flattenInto(out, k, x, 1)
+			}
+		}
+	} else {
+		flattenInto(out, "", snap, 0)
+	}
 	alias := func(name, from string) {
 		if _, ok := out[name]; ok {
 			return
@@ -110,6 +123,37 @@ func flattenInto(out map[string]float64, prefix string, v any, depth int) {
 	}
 }
 
+// agentItem resolves `agents[i].<path>` against the snapshot's agents list.
+func agentItem(snap map[string]any, k string) (float64, bool) {
+	rest := strings.TrimPrefix(k, "agents[")
+	num, _, ok := strings.Cut(rest, "]")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(num)
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	var item any
+	switch l := snap["agents"].(type) {
+	case []any:
+		if i < len(l) {
+			item = l[i]
+		}
+	case []map[string]any:
+		if i < len(l) {
+			item = l[i]
+		}
+	}
+	if item == nil {
+		return 0, false
+	}
+	flat := map[string]float64{}
+	flattenInto(flat, "agents["+num+"]", plain(item), 1)
+	v, found := flat[k]
+	return v, found
+}
+
 // validKey keeps keys a condition can name.
 func validKey(k string) bool {
 	if k == "" {
@@ -146,6 +190,20 @@ func sortedKeys(m map[string]float64) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// plainSnapshot is plain on a stats snapshot, except its agents list,
+// which is kept as it is (agentItem reads one item when asked).
+func plainSnapshot(snapshot map[string]any) map[string]any {
+	out := make(map[string]any, len(snapshot))
+	for k, v := range snapshot {
+		if k == "agents" {
+			out[k] = v
+			continue
+		}
+		out[k] = plain(v)
+	}
 	return out
 }
 
@@ -191,6 +249,10 @@ func plain(v any) any {
 		}
 		return out
 	}
+	return plainJSON(v)
+}
+
+func plainJSON(v any) any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil

@@ -256,11 +256,15 @@ func (r *Room) testRule(ctx context.Context, in *ruleIDIn) (*testOut, error) {
 	}
 	rule := ruleOf(rules[i])
 	r.mu.Lock()
-	flat := make(map[string]float64, len(r.lastFlat))
-	for k, v := range r.lastFlat {
-		flat[k] = v
-	}
 	c, err := r.condLocked(rule.Condition)
+	flat := map[string]float64{}
+	if err == nil {
+		for _, k := range c.Metrics() {
+			if v, ok := r.lookupLocked(r.lastFlat, r.lastSnap, k); ok {
+				flat[k] = v
+			}
+		}
+	}
 	r.mu.Unlock()
 	out := &testOut{}
 	out.Body.RuleID, out.Body.Condition = rule.ID, rule.Condition

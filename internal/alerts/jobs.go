@@ -6,6 +6,7 @@ import (
 
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/jobs"
+	"github.com/noba-go/noba/internal/wire"
 )
 
 // Retention of in-app notifications and resolved alert episodes.
@@ -42,7 +43,7 @@ func (r *Room) runEvaluator(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if m, isMap := ev.Data.(map[string]any); isMap {
+			if m, ok := ev.Data.(*wire.Metrics); ok {
 				r.ObserveAgent(m)
 			}
 		case ev, ok := <-stats:

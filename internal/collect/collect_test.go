@@ -308,3 +308,15 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11 §12: a disk's percent is df's Use%, rounded up (60.1 % is 61).
+func TestDiskPercentIsDfUse(t *testing.T) {
+	for _, c := range []struct {
+		used, avail uint64
+		want        int
+	}{{601, 399, 61}, {310, 190, 62}, {0, 10, 0}, {10, 0, 100}, {0, 0, 0}, {1, 999, 1}} {
+		if got := dfPercent(c.used, c.avail); got != c.want {
+			t.Errorf("dfPercent(%d, %d) = %d, want %d", c.used, c.avail, got, c.want)
+		}
+	}
+}

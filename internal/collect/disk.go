@@ -2,7 +2,6 @@ package collect
 
 import (
 	"context"
-	"math"
 	"strings"
 
 	"github.com/shirou/gopsutil/v4/disk"
@@ -42,7 +41,7 @@ func (diskCollector) update(ctx context.Context, h *Host, p map[string]any) erro
 		if err != nil || u.Total == 0 {
 			continue
 		}
-		pct := int(math.Round(u.UsedPercent))
+		pct := dfPercent(u.Used, u.Free)
 		out = append(out, map[string]any{
 			"mount": pt.Mountpoint, "device": pt.Device, "fstype": pt.Fstype,
 			"percent": pct, "barClass": barClass(pct),
@@ -64,4 +63,14 @@ func (h *Host) usage(ctx context.Context, mount string) (*disk.UsageStat, error)
 		return h.statfs(mount)
 	}
 	return disk.UsageWithContext(ctx, h.path(mount))
+}
+
+// dfPercent is df's Use%: used/(used+available) rounded up to a whole
+// percent, the one definition of a disk's percent (the agent's report and
+// its disk_usage command use the same, internal/agent/metrics).
+func dfPercent(used, avail uint64) int {
+	if used+avail == 0 {
+		return 0
+	}
+	return int((used*100 + used + avail - 1) / (used + avail))
 }

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"fmt"
-	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -72,41 +71,153 @@ const (
 	CmdRefreshCapabilities = "refresh_capabilities"
 )
 
-var risks = map[string]Risk{
-	CmdPing: Low, CmdCheckService: Low, CmdGetLogs: Low, CmdNetworkTest: Low, CmdPackageUpdates: Low,
-	CmdSystemInfo: Low, CmdDiskUsage: Low, CmdListServices: Low, CmdListUsers: Low, CmdFileRead: Low,
-	CmdFileList: Low, CmdFileChecksum: Low, CmdFileStat: Low, CmdContainerList: Low, CmdContainerLogs: Low,
-	CmdDNSLookup: Low, CmdNetworkConfig: Low, CmdNetworkStats: Low, CmdEndpointCheck: Low, CmdFollowLogs: Low,
-	CmdStopStream: Low, CmdGetStream: Low, CmdDiscoverServices: Low, CmdNetworkDiscover: Low, CmdSecurityScan: Low,
-
-	CmdVerifyBackup: Medium, CmdRestartService: Medium, CmdSetInterval: Medium, CmdServiceControl: Medium,
-	CmdFileTransfer: Medium, CmdFilePush: Medium, CmdContainerControl: Medium,
-
-	CmdExec: High, CmdFileWrite: High, CmdFileDelete: High, CmdUpdateAgent: High, CmdPackageInstall: High,
-	CmdPackageRemove: High, CmdUserManage: High, CmdUninstallAgent: High, CmdReboot: High, CmdProcessKill: High,
+// Spec describes one command type: its name, risk tier, the role it takes
+// to queue it, and its parameter struct. The server validates with it
+// before queueing; the agent decodes and validates with it before running
+// the handler it registered for the name.
+type Spec struct {
+	Name string
+	// Risk is "" for agent-only commands (not queueable through the API).
+	Risk Risk
+	// NewParams returns a fresh parameter struct.
+	NewParams func() Params
 }
 
-// Commands lists the server-known command types, sorted.
+// Role is the lowest role that may queue the command ("" for agent-only).
+func (s Spec) Role() string {
+	switch s.Risk {
+	case Low, Medium:
+		return "operator"
+	case High:
+		return "admin"
+	}
+	return ""
+}
+
+// Decode reads and validates params into the command's parameter struct.
+func (s Spec) Decode(params map[string]any) (Params, error) {
+	p := s.NewParams()
+	if err := DecodeParams(params, p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func none() Params { return &NoParams{} }
+
+func newOf[T any, P interface {
+	*T
+	Params
+}]() func() Params {
+	return func() Params { return P(new(T)) }
+}
+
+func pathSpec(required bool) func() Params {
+	return func() Params { return &PathParams{required: required} }
+}
+
+// registry is the shared command catalogue (spec 20 §7).
+var registry = map[string]Spec{}
+
+func init() {
+	for _, s := range []Spec{
+		{CmdPing, Low, none},
+		{CmdCheckService, Low, newOf[ServiceParams]()},
+		{CmdGetLogs, Low, newOf[GetLogsParams]()},
+		{CmdNetworkTest, Low, newOf[NetworkTestParams]()},
+		{CmdPackageUpdates, Low, none},
+		{CmdSystemInfo, Low, none},
+		{CmdDiskUsage, Low, pathSpec(false)},
+		{CmdListServices, Low, none},
+		{CmdListUsers, Low, none},
+		{CmdFileRead, Low, newOf[FileReadParams]()},
+		{CmdFileList, Low, newOf[FileListParams]()},
+		{CmdFileChecksum, Low, newOf[FileChecksumParams]()},
+		{CmdFileStat, Low, pathSpec(true)},
+		{CmdContainerList, Low, newOf[ContainerListParams]()},
+		{CmdContainerLogs, Low, newOf[ContainerLogsParams]()},
+		{CmdDNSLookup, Low, newOf[DNSLookupParams]()},
+		{CmdNetworkConfig, Low, none},
+		{CmdNetworkStats, Low, none},
+		{CmdEndpointCheck, Low, newOf[EndpointCheckParams]()},
+		{CmdFollowLogs, Low, newOf[FollowLogsParams]()},
+		{CmdStopStream, Low, newOf[StreamParams]()},
+		{CmdGetStream, Low, newOf[StreamParams]()},
+		{CmdDiscoverServices, Low, none},
+		{CmdNetworkDiscover, Low, none},
+		{CmdSecurityScan, Low, none},
+
+		{CmdVerifyBackup, Medium, newOf[VerifyBackupParams]()},
+		{CmdRestartService, Medium, newOf[ServiceParams]()},
+		{CmdSetInterval, Medium, newOf[SetIntervalParams]()},
+		{CmdServiceControl, Medium, newOf[ServiceControlParams]()},
+		{CmdFileTransfer, Medium, newOf[FileTransferParams]()},
+		{CmdFilePush, Medium, newOf[FilePushParams]()},
+		{CmdContainerControl, Medium, newOf[ContainerControlParams]()},
+
+		{CmdExec, High, newOf[ExecParams]()},
+		{CmdFileWrite, High, newOf[FileWriteParams]()},
+		{CmdFileDelete, High, pathSpec(true)},
+		{CmdUpdateAgent, High, none},
+		{CmdPackageInstall, High, newOf[PackageParams]()},
+		{CmdPackageRemove, High, newOf[PackageParams]()},
+		{CmdUserManage, High, newOf[UserManageParams]()},
+		{CmdUninstallAgent, High, newOf[UninstallParams]()},
+		{CmdReboot, High, newOf[RebootParams]()},
+		{CmdProcessKill, High, newOf[ProcessKillParams]()},
+
+		{CmdRefreshCapabilities, "", none},
+	} {
+		registry[s.Name] = s
+	}
+}
+
+// Lookup returns the spec of a command type (agent-only types included).
+func Lookup(cmd string) (Spec, bool) {
+	s, ok := registry[cmd]
+	return s, ok
+}
+
+// Specs lists every command spec (agent-only included), by name.
+func Specs() []Spec {
+	out := make([]Spec, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Spec) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Commands lists the server-known (queueable) command types, sorted.
 func Commands() []string {
-	out := make([]string, 0, len(risks))
-	for k := range risks {
-		out = append(out, k)
+	out := make([]string, 0, len(registry))
+	for k, s := range registry {
+		if s.Risk != "" {
+			out = append(out, k)
+		}
 	}
 	slices.Sort(out)
 	return out
 }
 
-// RiskOf returns the tier of a command type; ok is false for unknown types.
+// RiskOf returns the tier of a command type; ok is false for unknown and
+// agent-only types.
 func RiskOf(cmd string) (Risk, bool) {
-	r, ok := risks[cmd]
-	return r, ok
+	s, ok := registry[cmd]
+	if !ok || s.Risk == "" {
+		return "", false
+	}
+	return s.Risk, true
 }
 
 // IsCommand reports whether cmd is a known command type (including the
 // agent-only refresh_capabilities).
 func IsCommand(cmd string) bool {
-	_, ok := risks[cmd]
-	return ok || cmd == CmdRefreshCapabilities
+	_, ok := registry[cmd]
+	return ok
 }
 
 // Allowed reports whether a principal of role ("viewer", "operator",
@@ -223,336 +334,16 @@ func Messagef(format string, args ...any) error { return Message(fmt.Sprintf(for
 // errf builds a validation error whose message is shown to the user.
 func errf(format string, args ...any) error { return Messagef(format, args...) }
 
-func requireString(params map[string]any, k string) (string, error) {
-	v, present := params[k]
-	s, isStr := v.(string)
-	if !present || v == nil || (isStr && strings.TrimSpace(s) == "") {
-		return "", errf("Parameter '%s' is required", k)
-	}
-	if !isStr {
-		return "", errf("Parameter '%s' must be a string", k)
-	}
-	return s, nil
-}
-
-func optString(params map[string]any, k string) (string, error) {
-	v, present := params[k]
-	if !present || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", errf("Parameter '%s' must be a string", k)
-	}
-	return s, nil
-}
-
-func optInt(params map[string]any, k string, lo, hi int) error {
-	v, present := params[k]
-	if !present || v == nil {
-		return nil
-	}
-	if !isInt(v) {
-		return errf("Parameter '%s' must be an integer", k)
-	}
-	n := IntOf(v, 0)
-	if n < lo || n > hi {
-		return errf("Parameter '%s' must be between %d and %d", k, lo, hi)
-	}
-	return nil
-}
-
-func oneOf(params map[string]any, k string, allowed []string, required bool) error {
-	s, err := optString(params, k)
-	if err != nil {
-		return err
-	}
-	if s == "" {
-		if required {
-			return errf("Parameter '%s' is required", k)
-		}
-		return nil
-	}
-	if !slices.Contains(allowed, s) {
-		return errf("Invalid %s '%s': must be one of %s", k, s, strings.Join(allowed, ", "))
-	}
-	return nil
-}
-
-func pathParam(params map[string]any, k string, required bool) error {
-	s, err := optString(params, k)
-	if err != nil {
-		return err
-	}
-	if s == "" && !required {
-		return nil
-	}
-	return CheckPath(s)
-}
-
-// firstOf returns the first present key of keys (aliases of one parameter).
-func firstOf(params map[string]any, keys ...string) string {
-	for _, k := range keys {
-		if v, ok := params[k]; ok && v != nil {
-			return k
-		}
-	}
-	return keys[0]
-}
-
-// ValidateParams applies the server's parameter rules of cmd (spec 20 §7,
-// with the server/agent mismatches of §19 resolved: both sides accept the
-// same names). The error's text is the message for the 400 answer.
+// ValidateParams applies the shared parameter rules of cmd (the registry's
+// parameter struct and its Validate). The error's text is the message for
+// the 400 answer. Unknown types pass (the caller checks the type).
 func ValidateParams(cmd string, params map[string]any) error {
-	if params == nil {
-		params = map[string]any{}
+	s, ok := Lookup(cmd)
+	if !ok {
+		return nil
 	}
-	switch cmd {
-	case CmdCheckService, CmdRestartService:
-		s, err := requireString(params, "service")
-		if err != nil {
-			return err
-		}
-		if !ServiceName(s) {
-			return errf("Invalid service name")
-		}
-	case CmdServiceControl:
-		s, err := requireString(params, "service")
-		if err != nil {
-			return err
-		}
-		if !ServiceName(s) {
-			return errf("Invalid service name")
-		}
-		return oneOf(params, "action", ServiceActions, true)
-	case CmdGetLogs:
-		k := firstOf(params, "unit", "service")
-		s, err := optString(params, k)
-		if err != nil {
-			return err
-		}
-		if s != "" && !ServiceName(s) {
-			return errf("Invalid service name")
-		}
-		if p, _ := optString(params, "priority"); p != "" && !Priority(p) {
-			return errf("Invalid priority")
-		}
-		return optInt(params, "lines", 1, 10000)
-	case CmdFollowLogs:
-		if err := pathParam(params, "path", false); err != nil {
-			return err
-		}
-		if s, err := optString(params, "unit"); err != nil {
-			return err
-		} else if s != "" && !ServiceName(s) {
-			return errf("Invalid unit name")
-		}
-		if p, err := optString(params, "priority"); err != nil {
-			return err
-		} else if p != "" && !Priority(p) {
-			return errf("Invalid priority")
-		}
-		return optInt(params, "lines", 1, 10000)
-	case CmdStopStream, CmdGetStream:
-		s, err := requireString(params, "stream_id")
-		if err != nil {
-			return err
-		}
-		if !ValidCommandID(s) {
-			return errf("Invalid stream_id")
-		}
-	case CmdNetworkTest:
-		t, err := requireString(params, "target")
-		if err != nil {
-			return err
-		}
-		if !NetTarget(t) {
-			return errf("Invalid target")
-		}
-		return oneOf(params, "mode", []string{"ping", "trace"}, false)
-	case CmdDiskUsage:
-		return pathParam(params, "path", false)
-	case CmdFileRead, CmdFileChecksum, CmdFileStat, CmdFileDelete:
-		if err := pathParam(params, "path", true); err != nil {
-			return err
-		}
-		if cmd == CmdFileChecksum {
-			return oneOf(params, "algorithm", []string{"sha256", "md5"}, false)
-		}
-		if cmd == CmdFileRead {
-			if err := optInt(params, "offset", 0, math.MaxInt32); err != nil {
-				return err
-			}
-			return optInt(params, "lines", 1, 100000)
-		}
-	case CmdFileList:
-		if err := pathParam(params, "path", false); err != nil {
-			return err
-		}
-		if p, err := optString(params, "pattern"); err != nil {
-			return err
-		} else if strings.Contains(p, "..") || strings.ContainsAny(p, "/\x00") {
-			return errf("Invalid pattern")
-		}
-		return optInt(params, "max", 1, 500)
-	case CmdFileWrite:
-		if err := pathParam(params, "path", true); err != nil {
-			return err
-		}
-		v, ok := params["content"]
-		c, isStr := v.(string)
-		if !ok || !isStr {
-			return errf("Parameter 'content' is required")
-		}
-		if len(c) > MaxWriteContent {
-			return errf("Parameter 'content' exceeds 1 MiB")
-		}
-	case CmdVerifyBackup:
-		if err := pathParam(params, "path", true); err != nil {
-			return err
-		}
-		return oneOf(params, "verification_type", VerifyTypes, false)
-	case CmdFileTransfer:
-		return pathParam(params, firstOf(params, "path", "source"), true)
-	case CmdFilePush:
-		if err := pathParam(params, firstOf(params, "path", "destination"), true); err != nil {
-			return err
-		}
-		id, err := requireString(params, "transfer_id")
-		if err != nil {
-			return err
-		}
-		if !ValidTransferID(id) {
-			return errf("Invalid transfer_id")
-		}
-	case CmdContainerList:
-		if v, ok := params["all"]; ok && v != nil {
-			if _, isBool := v.(bool); !isBool {
-				return errf("Parameter 'all' must be a boolean")
-			}
-		}
-	case CmdContainerLogs:
-		c, err := requireString(params, "container")
-		if err != nil {
-			return err
-		}
-		if !ContainerName(c) {
-			return errf("Invalid container name")
-		}
-		if err := optInt(params, "lines", 1, 10000); err != nil {
-			return err
-		}
-		return optInt(params, "tail", 1, 10000)
-	case CmdContainerControl:
-		c, err := requireString(params, "container")
-		if err != nil {
-			return err
-		}
-		if !ContainerName(c) {
-			return errf("Invalid container name")
-		}
-		return oneOf(params, "action", ContainerActions, true)
-	case CmdDNSLookup:
-		h, err := requireString(params, "host")
-		if err != nil {
-			return err
-		}
-		if len(h) > 253 || !NetTarget(h) {
-			return errf("Invalid host")
-		}
-		if t, err := optString(params, "type"); err != nil {
-			return err
-		} else if t != "" && !regexp.MustCompile(`^[A-Za-z]{1,10}$`).MatchString(t) {
-			return errf("Invalid record type")
-		}
-	case CmdEndpointCheck:
-		u, err := requireString(params, "url")
-		if err != nil {
-			return err
-		}
-		if len(u) > 2048 || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
-			return errf("Parameter 'url' must be an http(s) URL of at most 2048 characters")
-		}
-		if err := oneOf(params, "method", []string{"GET", "HEAD"}, false); err != nil {
-			return err
-		}
-		return optInt(params, "timeout", 1, 30)
-	case CmdSetInterval:
-		v, ok := params["interval"]
-		if !ok || !isInt(v) {
-			return errf("Parameter 'interval' must be an integer")
-		}
-		return optInt(params, "interval", 5, 86400)
-	case CmdExec:
-		c, err := requireString(params, "command")
-		if err != nil {
-			return err
-		}
-		if len(c) > 4096 {
-			return errf("Parameter 'command' exceeds 4096 characters")
-		}
-		return optInt(params, "timeout", 0, 3600)
-	case CmdPackageInstall, CmdPackageRemove:
-		p, err := requireString(params, "package")
-		if err != nil {
-			return err
-		}
-		if !PackageName(p) {
-			return errf("Invalid package name")
-		}
-	case CmdUserManage:
-		u, err := requireString(params, "username")
-		if err != nil {
-			return err
-		}
-		if len(u) > 32 || !usernameRE.MatchString(u) {
-			return errf("Invalid username")
-		}
-		if err := oneOf(params, "action", UserActions, true); err != nil {
-			return err
-		}
-		groups, err := Groups(params["groups"])
-		if err != nil {
-			return err
-		}
-		for _, g := range groups {
-			if slices.Contains(ForbiddenGroups, g) {
-				return errf("Group '%s' is not allowed", g)
-			}
-			if !usernameRE.MatchString(g) {
-				return errf("Invalid group name '%s'", g)
-			}
-		}
-	case CmdUninstallAgent:
-		if v, ok := params["confirm"].(bool); !ok || !v {
-			return errf("Parameter 'confirm' must be true to uninstall the agent")
-		}
-	case CmdReboot:
-		return optInt(params, "delay", 0, 10080)
-	case CmdProcessKill:
-		if v, ok := params["pid"]; ok && v != nil {
-			if !isInt(v) || IntOf(v, 0) <= 0 {
-				return errf("Parameter 'pid' must be a positive integer")
-			}
-		} else {
-			n, err := optString(params, "name")
-			if err != nil {
-				return err
-			}
-			if n == "" {
-				return errf("Parameter 'pid' is required")
-			}
-			if !ProcessName(n) {
-				return errf("Invalid process name")
-			}
-		}
-		if s, err := optString(params, "signal"); err != nil {
-			return err
-		} else if s != "" && !regexp.MustCompile(`^(SIG)?[A-Z0-9]{2,8}$`).MatchString(s) {
-			return errf("Invalid signal")
-		}
-	}
-	return nil
+	_, err := s.Decode(params)
+	return err
 }
 
 // Groups reads user_manage's groups parameter: a list of names or a

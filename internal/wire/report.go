@@ -1,5 +1,7 @@
 package wire
 
+import "encoding/json"
+
 // Report keys the agent attaches to POST /api/agent/report beside its
 // metrics; the server pops them before storing the report.
 const (
@@ -45,4 +47,81 @@ type QueuedCommand struct {
 	QueuedBy    string         `json:"queued_by"`
 	QueuedAt    int64          `json:"queued_at"`
 	DeliveredAt float64        `json:"delivered_at,omitempty"`
+}
+
+// Metrics are the host fields of a report (spec 20 §4.1): the fields the
+// server uses, nothing else. Fields a report carries beyond these are
+// ignored when it is decoded, not kept.
+type Metrics struct {
+	Hostname     string             `json:"hostname"`
+	Platform     string             `json:"platform"`
+	Arch         string             `json:"arch"`
+	AgentVersion string             `json:"agent_version"`
+	AgentImpl    string             `json:"agent_impl,omitempty"`
+	Timestamp    int64              `json:"timestamp"`
+	CPUPercent   float64            `json:"cpu_percent"`
+	CPUCount     int                `json:"cpu_count"`
+	Load1        float64            `json:"load_1m"`
+	Load5        float64            `json:"load_5m"`
+	Load15       float64            `json:"load_15m"`
+	MemTotal     int64              `json:"mem_total"`
+	MemUsed      int64              `json:"mem_used"`
+	MemPercent   float64            `json:"mem_percent"`
+	Disks        []Disk             `json:"disks"`
+	NetBytesSent int64              `json:"net_bytes_sent"`
+	NetBytesRecv int64              `json:"net_bytes_recv"`
+	Temperatures map[string]float64 `json:"temperatures"`
+	TopProcesses []Process          `json:"top_processes"`
+	UptimeS      int64              `json:"uptime_s"`
+	Tags         string             `json:"tags,omitempty"`
+}
+
+// Report is the body of POST /api/agent/report: the metrics and what the
+// agent hands over beside them.
+type Report struct {
+	Metrics
+	// CmdResults are the results of commands run since the last report.
+	CmdResults []Msg `json:"_cmd_results"`
+	// StreamData are log-stream lines since the last report, by stream id.
+	StreamData map[string][]string `json:"_stream_data,omitempty"`
+	// HealReports are the agent's heal outcomes.
+	HealReports []Msg `json:"_heal_reports,omitempty"`
+	// Capabilities is the capability manifest (sent every few hours).
+	Capabilities json.RawMessage `json:"_capabilities,omitempty"`
+}
+
+// Disk is one mounted filesystem of a report. Percent is df's Use%:
+// used/(used+available) rounded up (DiskPercent).
+type Disk struct {
+	Mount   string  `json:"mount"`
+	Total   int64   `json:"total"`
+	Used    int64   `json:"used"`
+	Percent float64 `json:"percent"`
+	FSType  string  `json:"fstype"`
+}
+
+// Process is one entry of a report's top_processes.
+type Process struct {
+	PID  int     `json:"pid"`
+	Name string  `json:"name"`
+	CPU  float64 `json:"cpu"`
+	Mem  float64 `json:"mem"`
+}
+
+// DecodeReport parses a report body. Nesting deeper than MaxDepth is
+// refused; fields of the wrong type are left at their zero value (an
+// older agent's odd field does not cost the whole report); unknown fields
+// are dropped.
+func DecodeReport(b []byte) (*Report, error) {
+	if err := CheckDepth(b, MaxDepth); err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		var te *json.UnmarshalTypeError
+		if !asTypeError(err, &te) {
+			return nil, err
+		}
+	}
+	return &r, nil
 }

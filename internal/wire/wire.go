@@ -99,16 +99,16 @@ func Decode(b []byte) (Msg, error) {
 }
 
 // Command builds the WebSocket delivery of a command.
-func Command(id, cmd string, params map[string]any) Msg {
+func Command(id, cmd string, params map[string]any) *CommandMsg {
 	if params == nil {
 		params = map[string]any{}
 	}
-	return Msg{"type": TypeCommand, "id": id, "cmd": cmd, "params": params}
+	return &CommandMsg{Type: TypeCommand, ID: id, Cmd: cmd, Params: params}
 }
 
-// Identify builds the agent's first WebSocket message.
-func Identify(hostname, version string) Msg {
-	return Msg{"type": TypeIdentify, "hostname": hostname, "agent_version": version, "agent_impl": AgentImpl}
+// NewIdentify builds the agent's first WebSocket message.
+func NewIdentify(hostname, version string) *Identify {
+	return &Identify{Type: TypeIdentify, Hostname: hostname, AgentVersion: version, AgentImpl: AgentImpl}
 }
 
 // Result builds a command result: the handler's fields with the envelope

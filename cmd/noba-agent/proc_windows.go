@@ -1,8 +1,0 @@
-//go:build windows
-
-package main
-
-import "os/exec"
-
-// setProcGroup is a no-op on Windows (the process is killed directly).
-func setProcGroup(cmd *exec.Cmd) {}

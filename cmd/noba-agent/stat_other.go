@@ -1,8 +1,0 @@
-//go:build windows
-
-package main
-
-import "os"
-
-// statOwner has nothing to add on Windows.
-func statOwner(_ os.FileInfo, _ map[string]any) {}
