@@ -85,8 +85,10 @@ func (r *Room) syncConfigGraph(ctx context.Context) error {
 	if r.d.Settings == nil {
 		return nil
 	}
-	list, _ := r.d.Settings.Get()["healingDependencies"].([]any)
-	sig := jsonText(list)
+	set := r.d.Settings.Get()
+	list, _ := set["healingDependencies"].([]any)
+	edges, _ := set["serviceDependencies"].(string)
+	sig := jsonText(list) + "|" + edges
 	r.p.mu.Lock()
 	same := r.graphSig == sig
 	r.p.mu.Unlock()
@@ -110,6 +112,35 @@ func (r *Room) syncConfigGraph(ctx context.Context) error {
 			n.HealthCheck = &h
 		}
 		nodes = append(nodes, n)
+	}
+	// serviceDependencies: "A>B" edges, A depends on B (spec 30 §2.4).
+	byTarget := map[string]int{}
+	for i, n := range nodes {
+		byTarget[n.Target] = i
+	}
+	extra := map[string][]string{}
+	var order []string
+	for _, item := range strings.Split(edges, ",") {
+		a, b, ok := strings.Cut(item, ">")
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		if !ok || a == "" || b == "" {
+			continue
+		}
+		for _, t := range []string{a, b} {
+			if _, seen := extra[t]; !seen {
+				extra[t] = nil
+				order = append(order, t)
+			}
+		}
+		extra[a] = append(extra[a], b)
+	}
+	for _, t := range order {
+		if i, ok := byTarget[t]; ok {
+			cur, _ := parseDeps(nodes[i].DependsOn)
+			nodes[i].DependsOn = jsonText(append(cur, extra[t]...))
+			continue
+		}
+		nodes = append(nodes, Node{Target: t, DependsOn: jsonText(orEmpty(extra[t])), NodeType: "service"})
 	}
 	if err := r.d.Store.ReplaceConfigNodes(ctx, nodes, r.now().Unix()); err != nil {
 		return fmt.Errorf("dependency graph: %w", err)

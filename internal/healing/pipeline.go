@@ -152,6 +152,9 @@ func (r *Room) Process(ctx context.Context, ev Event) (Outcome, error) {
 	if ev.Timestamp == 0 {
 		ev.Timestamp = float64(now.UnixMilli()) / 1000
 	}
+	if ev.Metrics == nil {
+		ev.Metrics = map[string]any{}
+	}
 	key := ev.Target + ":" + ev.RuleID
 	p.heartbeat("pipeline")
 	// 1. active-alert TTL; 2. correlation.
