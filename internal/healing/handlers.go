@@ -2,8 +2,7 @@ package healing
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+		"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -18,19 +17,16 @@ type anyOut struct{ Body any }
 
 func out(v any) *anyOut { return &anyOut{Body: v} }
 
+// rawIn is an optional JSON object body.
 type rawIn struct {
-	RawBody []byte
+	Body *map[string]any
 }
 
 func (in *rawIn) body() (map[string]any, error) {
-	if len(strings.TrimSpace(string(in.RawBody))) == 0 {
+	if in.Body == nil || *in.Body == nil {
 		return map[string]any{}, nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal(in.RawBody, &m); err != nil || m == nil {
-		return nil, httpx.Invalid("Request body must be a JSON object")
-	}
-	return m, nil
+	return *in.Body, nil
 }
 
 func (r *Room) audit(ctx context.Context, action, details string) {

@@ -1,0 +1,174 @@
+package healing_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/noba-go/noba/internal/server/servertest"
+)
+
+func TestTrustRoutes(t *testing.T) {
+	e := servertest.New(t)
+	admin := e.Token("admin")
+	var res map[string]any
+	if c := e.JSON(http.MethodPost, "/api/healing/trust/prediction:disk/promote", admin, nil, &res); c != http.StatusNotFound ||
+		res["error"] != "No trust state for rule: prediction:disk" {
+		t.Fatalf("promote missing: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPut, "/api/healing/trust/prediction:disk", admin, map[string]any{"level": "bogus"}, &res); c != http.StatusBadRequest ||
+		!strings.HasPrefix(res["error"].(string), "level and ceiling must be one of") {
+		t.Fatalf("bad level: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPut, "/api/healing/trust/prediction:disk", admin, map[string]any{"level": "notify", "ceiling": "approve"}, &res); c != http.StatusOK ||
+		res["level"] != "notify" || res["ceiling"] != "approve" {
+		t.Fatalf("set: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/trust/prediction:disk/promote", admin, map[string]any{"level": "execute"}, &res); c != http.StatusBadRequest {
+		t.Fatalf("promote above ceiling: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/trust/prediction:disk/promote", admin, nil, &res); c != http.StatusOK || res["new_level"] != "approve" {
+		t.Fatalf("promote: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/trust/prediction:disk/demote", admin, map[string]any{"level": "execute"}, &res); c != http.StatusBadRequest ||
+		res["error"] != "level must be one of: observation, dry_run, notify, approve" {
+		t.Fatalf("demote bad: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/trust/prediction:disk/demote", admin, map[string]any{"level": "observation"}, &res); c != http.StatusOK {
+		t.Fatalf("demote: %d %+v", c, res)
+	}
+	var rows []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/trust", e.Token("viewer"), nil, &rows)
+	if len(rows) != 1 || rows[0]["current_level"] != "observation" || rows[0]["promotion_count"] != float64(1) || rows[0]["demotion_count"] != float64(1) {
+		t.Fatalf("trust rows: %+v", rows)
+	}
+	if c := e.JSON(http.MethodPut, "/api/healing/trust/x", e.Token("operator"), map[string]any{"level": "notify"}, nil); c != http.StatusForbidden {
+		t.Fatalf("operator set trust: %d", c)
+	}
+}
+
+func TestMaintenanceAndValidationRoutes(t *testing.T) {
+	e := servertest.New(t)
+	op := e.Token("operator")
+	var res map[string]any
+	for body, want := range map[string]string{
+		`{"target":"x"}`: "target and duration are required",
+		`{"target":"x","duration":"soon"}`:                    "duration must look like 30m, 2h30m, 90s or a number of seconds",
+		`{"target":"x","duration":"30m","action":"explode"}`: "action must be one of: suppress, notify_only, queue",
+	} {
+		if c := e.JSON(http.MethodPost, "/api/healing/maintenance", op, body, &res); c != http.StatusBadRequest || res["error"] != want {
+			t.Fatalf("%s: %d %+v", body, c, res)
+		}
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/maintenance", op, map[string]any{"target": "all", "duration": "2h30m"}, &res); c != http.StatusOK || res["status"] != "created" {
+		t.Fatalf("create: %d %+v", c, res)
+	}
+	id := res["id"]
+	var ws []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/maintenance", e.Token("viewer"), nil, &ws)
+	if len(ws) != 1 || ws[0]["duration_s"] != float64(9000) || ws[0]["action"] != "suppress" || ws[0]["created_by"] == "" {
+		t.Fatalf("windows: %+v", ws)
+	}
+	// The dry run sees the window.
+	var sim map[string]any
+	e.JSON(http.MethodPost, "/api/healing/dry-run", op, map[string]any{"event": map[string]any{"rule_id": "svc_nginx", "target": "nginx"}}, &sim)
+	if sim["suppressed"] != true || sim["suppression_reason"] != "Target in maintenance window" {
+		t.Fatalf("dry-run in maintenance: %+v", sim)
+	}
+	if c := e.JSON(http.MethodDelete, "/api/healing/maintenance/999", op, nil, &res); c != http.StatusNotFound {
+		t.Fatalf("end unknown: %d", c)
+	}
+	if c := e.JSON(http.MethodDelete, "/api/healing/maintenance/"+jsonNum(id), op, nil, &res); c != http.StatusOK || res["status"] != "ended" {
+		t.Fatalf("end: %d %+v", c, res)
+	}
+	e.JSON(http.MethodPost, "/api/healing/dry-run", op, map[string]any{"rule_id": "svc_nginx", "target": "nginx"}, &sim)
+	sel, _ := sim["would_select"].(map[string]any)
+	if sim["suppressed"] != false || sim["trust_level"] != "notify" || sel["action"] != "service_reset_failed" ||
+		sim["rollback_plan"] != "Irreversible — no rollback available" {
+		t.Fatalf("dry-run: %+v", sim)
+	}
+	var v map[string]any
+	e.JSON(http.MethodPost, "/api/healing/dependencies/validate", e.Token("viewer"), map[string]any{"config": []any{
+		map[string]any{"target": "a", "node_type": "service", "depends_on": []any{"b"}},
+		map[string]any{"target": "b", "node_type": "service", "depends_on": "[\"a\"]"},
+	}}, &v)
+	if v["valid"] != false || len(v["errors"].([]any)) != 1 || v["errors"].([]any)[0] != "Cycle detected in dependency graph." {
+		t.Fatalf("validate cycle: %+v", v)
+	}
+	e.JSON(http.MethodPost, "/api/healing/dependencies/validate", e.Token("viewer"), map[string]any{"config": []any{
+		map[string]any{"target": "a", "depends_on": []any{"network:site-z"}}, "x",
+	}}, &v)
+	errs := v["errors"].([]any)
+	if len(errs) != 3 || errs[0] != "Node 'a' is missing the required 'node_type' field." ||
+		errs[1] != "Node 'a' depends on 'site-z' which is not defined in this config." || errs[2] != "Each config entry must be an object." {
+		t.Fatalf("validate errors: %+v", v)
+	}
+	if c := e.JSON(http.MethodGet, "/api/healing/ledger?limit=abc", e.Token("viewer"), nil, &res); c != http.StatusBadRequest {
+		t.Fatalf("bad limit: %d", c)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/rollback/5", e.Token("admin"), nil, &res); c != http.StatusNotFound ||
+		res["error"] != "No snapshot found for ledger entry 5" {
+		t.Fatalf("rollback: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodGet, "/api/healing/capabilities/nohost", e.Token("viewer"), nil, &res); c != http.StatusNotFound {
+		t.Fatalf("caps: %d", c)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/capabilities/nohost/refresh", op, nil, &res); c != http.StatusNotFound ||
+		res["error"] != "No known agent: nohost" {
+		t.Fatalf("refresh: %d %+v", c, res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/suggestions/abc/dismiss", op, nil, &res); c != http.StatusBadRequest {
+		t.Fatalf("dismiss bad id: %d", c)
+	}
+	var h map[string]any
+	e.JSON(http.MethodGet, "/api/healing/health", e.Token("viewer"), nil, &h)
+	if _, ok := h["degraded"].(bool); !ok {
+		t.Fatalf("health: %+v", h)
+	}
+}
+
+func jsonNum(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatInt(int64(f), 10)
+}
+
+// Each chaos scenario in dry run yields the expected plan: the first step
+// of the default chain of its synthetic event.
+func TestChaosDryRunPlans(t *testing.T) {
+	e := servertest.New(t)
+	want := map[string]string{
+		"container_crash_recovery": "restart_container", "dependency_cascade_suppression": "restart_container",
+		"escalation_chain_walk": "service_reset_failed", "site_connectivity_isolation": "service_reset_failed",
+		"heal_storm_circuit_breaker": "service_reset_failed", "stale_metrics_guard": "process_kill",
+		"capability_mismatch": "restart_container", "maintenance_window_suppression": "service_reset_failed",
+		"approval_timeout": "trigger_backup", "rollback_on_failure": "nice_adjust", "power_flicker_debounce": "service_reset_failed",
+		"manual_fix_race": "service_reset_failed",
+	}
+	var list []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/chaos/scenarios", e.Token("viewer"), nil, &list)
+	if len(list) != 12 {
+		t.Fatalf("scenarios: %d", len(list))
+	}
+	for _, s := range list {
+		name := s["name"].(string)
+		var res map[string]any
+		if c := e.JSON(http.MethodPost, "/api/healing/chaos/run", e.Token("admin"), map[string]any{"scenario": name, "dry_run": true}, &res); c != http.StatusOK {
+			t.Fatalf("%s: %d", name, c)
+		}
+		plan, _ := res["plan"].(map[string]any)
+		exps, _ := res["expectations"].([]any)
+		if res["status"] != "dry_run_complete" || plan["action_type"] != want[name] || len(exps) == 0 ||
+			exps[0].(map[string]any)["actual"] != "[dry-run: not executed]" {
+			t.Fatalf("%s: %+v", name, res)
+		}
+	}
+	var res map[string]any
+	e.JSON(http.MethodPost, "/api/healing/chaos/run", e.Token("admin"), map[string]any{"scenario": "nope"}, &res)
+	if res["status"] != "error" || res["message"] != "Scenario not found: nope" {
+		t.Fatalf("unknown: %+v", res)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/chaos/run", e.Token("operator"), map[string]any{"scenario": "nope"}, nil); c != http.StatusForbidden {
+		t.Fatalf("operator chaos: %d", c)
+	}
+}
