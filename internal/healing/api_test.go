@@ -1,11 +1,14 @@
 package healing_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/noba-go/noba/internal/healing"
 	"github.com/noba-go/noba/internal/server/servertest"
 )
 
@@ -53,8 +56,8 @@ func TestMaintenanceAndValidationRoutes(t *testing.T) {
 	op := e.Token("operator")
 	var res map[string]any
 	for body, want := range map[string]string{
-		`{"target":"x"}`: "target and duration are required",
-		`{"target":"x","duration":"soon"}`:                    "duration must look like 30m, 2h30m, 90s or a number of seconds",
+		`{"target":"x"}`:                                     "target and duration are required",
+		`{"target":"x","duration":"soon"}`:                   "duration must look like 30m, 2h30m, 90s or a number of seconds",
 		`{"target":"x","duration":"30m","action":"explode"}`: "action must be one of: suppress, notify_only, queue",
 	} {
 		if c := e.JSON(http.MethodPost, "/api/healing/maintenance", op, body, &res); c != http.StatusBadRequest || res["error"] != want {
@@ -170,5 +173,34 @@ func TestChaosDryRunPlans(t *testing.T) {
 	}
 	if c := e.JSON(http.MethodPost, "/api/healing/chaos/run", e.Token("operator"), map[string]any{"scenario": "nope"}, nil); c != http.StatusForbidden {
 		t.Fatalf("operator chaos: %d", c)
+	}
+}
+
+// A firing alert rule with an action (published by the alerts room on the
+// bus) becomes a heal event: trust notify writes a ledger row.
+func TestAlertRuleFeedsPipeline(t *testing.T) {
+	e := servertest.New(t)
+	if _, err := e.Server.Settings.Update(map[string]any{"alertRules": []any{map[string]any{"id": "ctr_down", "condition": "cpu_percent > 95",
+		"severity": "warning", "action": map[string]any{"type": "restart_container", "target": "ctr1"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = e.Server.Healing().FollowAlerts(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var rows []map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rows) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no ledger row from the alert")
+		}
+		e.Server.Bus.Publish(healing.AlertTopic, map[string]any{"event": "firing", "rule_id": "ctr_down", "source": "rule",
+			"severity": "warning", "message": "cpu", "timestamp": time.Now().Unix()})
+		time.Sleep(100 * time.Millisecond)
+		e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=ctr_down", e.Token("viewer"), nil, &rows)
+	}
+	if rows[0]["target"] != "ctr1" || rows[0]["action_type"] != "restart_container" || rows[0]["action_success"] != nil ||
+		rows[0]["condition"] != "cpu_percent > 95" || rows[0]["source"] != "alert" {
+		t.Fatalf("row: %+v", rows[0])
 	}
 }

@@ -2,7 +2,7 @@ package healing
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"

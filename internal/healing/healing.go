@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/jobs"
 	"github.com/noba-go/noba/internal/jobs/runner"
 )
@@ -74,9 +75,11 @@ type Deps struct {
 	Stats       Stats
 	Settings    Settings
 	Runner      *runner.Runner
-	Log         *slog.Logger
-	Now         func() time.Time
-	ScriptDir   string
+	// Bus carries the alerts room's transitions (FollowAlerts).
+	Bus       *events.Bus
+	Log       *slog.Logger
+	Now       func() time.Time
+	ScriptDir string
 	// ResolvConf is the file failover_dns rewrites (/etc/resolv.conf).
 	ResolvConf string
 	HTTPClient *http.Client
@@ -142,5 +145,6 @@ func (r *Room) Jobs() []jobs.Job {
 		jobs.Every("healing-learning", time.Hour, r.Learn),
 		jobs.Every("healing-watchdog", 30*time.Second, func(ctx context.Context) error { r.p.heartbeat("watchdog"); return nil }),
 		jobs.Every("healing-maintenance", 10*time.Second, r.p.releaseHeld),
+		jobs.Func{JobName: "healing-alerts", Fn: r.FollowAlerts},
 	}
 }

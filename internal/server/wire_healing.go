@@ -32,7 +32,7 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 		}
 	}
 	d := healing.Deps{Store: healing.NewStore(s.DB), Audit: rs.audit, Stats: rs.stats, Settings: s.Settings,
-		Log: s.Log.With("room", "healing"), Now: now, ScriptDir: scriptDir, Notify: healNotifier{rs}}
+		Log: s.Log.With("room", "healing"), Now: now, ScriptDir: scriptDir, Notify: healNotifier{rs}, Bus: s.Bus}
 	if rs.agents != nil {
 		d.Agents = healAgents{rs.agents}
 	}
@@ -46,6 +46,9 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 	s.mount(room)
 	if rs.automations != nil {
 		rs.automations.SetRemediator(healRemediator{room})
+	}
+	if rs.agents != nil {
+		rs.agents.OnHealReport(room.RecordAgentReport)
 	}
 	s.closers = append(s.closers, func() error {
 		room.Wait()
