@@ -204,3 +204,57 @@ func TestAlertRuleFeedsPipeline(t *testing.T) {
 		t.Fatalf("row: %+v", rows[0])
 	}
 }
+
+// A resisting target walks its escalation chain (each step failing), and
+// three unverified outcomes within the hour trip the circuit breaker,
+// demoting the rule to notify.
+func TestEscalationWalkTripsCircuitBreaker(t *testing.T) {
+	e := servertest.New(t)
+	room := e.Server.Healing()
+	room.SetTimings(0.01, 0)
+	if c := e.JSON(http.MethodPut, "/api/healing/trust/flaky", e.Token("admin"), map[string]any{"level": "execute"}, nil); c != http.StatusOK {
+		t.Fatal(c)
+	}
+	// Deterministic failures: a loopback webhook (SSRF guard), an invalid
+	// journal size, a recreate without its compose project; then a
+	// high-risk step.
+	ev := healing.Event{Source: "alert", RuleID: "flaky", Target: "svc-x", Condition: "x > 1", Severity: "warning",
+		Chain: []healing.Step{{Action: "webhook", Params: map[string]any{"url": "http://127.0.0.1:1/hook"}},
+			{Action: "journal_vacuum", Params: map[string]any{"max_size": "huge"}},
+			{Action: "container_recreate", Params: map[string]any{"container": "ctr-x"}},
+			{Action: "run", Params: map[string]any{"command": "systemctl restart svc-x"}}}}
+	out, err := room.Process(context.Background(), ev)
+	if err != nil || out.Stage != "execute" {
+		t.Fatalf("process: %+v %v", out, err)
+	}
+	room.Wait()
+	var rows []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=flaky", e.Token("viewer"), nil, &rows)
+	if len(rows) != 4 {
+		t.Fatalf("ledger: %+v", rows)
+	}
+	// Newest first: the breaker tripped after the third failure, so the
+	// fourth step is only notified.
+	if r := rows[0]; r["escalation_step"] != float64(3) || r["action_success"] != nil || r["trust_level"] != "notify" {
+		t.Fatalf("after breaker: %+v", r)
+	}
+	for i, r := range rows[1:] {
+		if r["escalation_step"] != float64(2-i) || r["action_success"] != float64(0) || r["trust_level"] != "execute" {
+			t.Fatalf("row %d: %+v", i, r)
+		}
+	}
+	if !strings.Contains(rows[3]["verification_detail"].(string), "URL blocked by SSRF protection") ||
+		!strings.Contains(rows[2]["verification_detail"].(string), "max_size") && !strings.Contains(rows[2]["verification_detail"].(string), "No capable handler") {
+		t.Fatalf("details: %v / %v", rows[3]["verification_detail"], rows[2]["verification_detail"])
+	}
+	var trust []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/trust", e.Token("viewer"), nil, &trust)
+	if trust[0]["current_level"] != "notify" || trust[0]["demotion_count"] != float64(1) {
+		t.Fatalf("breaker: %+v", trust)
+	}
+	var h map[string]any
+	e.JSON(http.MethodGet, "/api/healing/health", e.Token("viewer"), nil, &h)
+	if oc, _ := h["outcomes"].(map[string]any); oc["circuit_breaker"] != float64(1) || oc["unverified"] != float64(3) || h["active_heals"] != float64(0) {
+		t.Fatalf("health: %+v", h)
+	}
+}

@@ -530,12 +530,12 @@ func (r *Room) health(context.Context, *struct{}) (*anyOut, error) {
 		t, seen := r.p.beats[c]
 		var last any
 		healthy := true
+		ref := r.started.Unix()
 		if seen {
 			last = t.Unix()
-			if iv > 0 && now-t.Unix() > iv*3 {
-				healthy = false
-			}
-		} else if iv > 0 && c != "learning" {
+			ref = t.Unix()
+		}
+		if iv > 0 && now-ref > iv*3 {
 			healthy = false
 		}
 		if !healthy {

@@ -96,6 +96,7 @@ type Room struct {
 	x  *Executor
 	p  *pipeline
 	wg sync.WaitGroup
+	started time.Time
 	// graphSig is the last synced healingDependencies (under p.mu).
 	graphSig string
 }
@@ -117,7 +118,7 @@ func New(d Deps) *Room {
 	if d.ResolvConf == "" {
 		d.ResolvConf = "/etc/resolv.conf"
 	}
-	r := &Room{d: d}
+	r := &Room{d: d, started: d.Now()}
 	r.x = newExecutor(&r.d)
 	r.p = newPipeline(r)
 	return r

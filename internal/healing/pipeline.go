@@ -252,6 +252,11 @@ func (r *Room) dispatch(ctx context.Context, key string, ev Event, plan Plan) (O
 	if level == "execute" && risk == RiskHigh && plan.EscalationStep > 0 {
 		level = "approve"
 	}
+	if level == "notify" || level == "approve" {
+		r.p.mu.Lock()
+		delete(r.p.heals, ev.Target)
+		r.p.mu.Unlock()
+	}
 	switch level {
 	case "notify":
 		r.p.clearKey(key)
