@@ -194,7 +194,7 @@ func registry() map[string]*Action {
 		{Name: "clear_cache", Risk: RiskLow, Params: []string{"target"}, TimeoutS: 15, SettleS: 2,
 			chain: []handler{{"sysctl", func(p map[string]any) ([][]string, error) {
 				if t := str(p, "target"); t != "" && t != "system" {
-					return nil, fmt.Errorf("Unknown cache target: %s", t)
+					return nil, userErr("Unknown cache target: %s", t)
 				}
 				return [][]string{{"sync"}, {"sysctl", "-w", "vm.drop_caches=3"}}, nil
 			}}}},
@@ -664,3 +664,10 @@ func writeAtomic(path string, b []byte) error {
 	_ = os.Chmod(tmp.Name(), 0o644)
 	return os.Rename(tmp.Name(), path)
 }
+
+// userError is a message shown to users as is (ledger detail, API).
+type userError string
+
+func (e userError) Error() string { return string(e) }
+
+func userErr(format string, a ...any) error { return userError(fmt.Sprintf(format, a...)) }

@@ -44,11 +44,11 @@ func (x *Executor) Risk(name string) (string, bool) {
 func (x *Executor) Validate(name string, p map[string]any) error {
 	a, ok := x.acts[name]
 	if !ok {
-		return fmt.Errorf("Unknown action type: %s", name)
+		return userErr("Unknown action type: %s", name)
 	}
 	for _, k := range a.Params {
 		if _, ok := p[k]; !ok {
-			return fmt.Errorf("Missing required param: %s", k)
+			return userErr("Missing required param: %s", k)
 		}
 	}
 	return nil

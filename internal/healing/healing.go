@@ -92,10 +92,10 @@ type Deps struct {
 
 // Room is the healing room (router 13).
 type Room struct {
-	d  Deps
-	x  *Executor
-	p  *pipeline
-	wg sync.WaitGroup
+	d       Deps
+	x       *Executor
+	p       *pipeline
+	wg      sync.WaitGroup
 	started time.Time
 	// graphSig is the last synced healingDependencies (under p.mu).
 	graphSig string

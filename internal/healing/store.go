@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/noba-go/noba/internal/db"
 )
@@ -69,20 +68,6 @@ func jsonText(v any) string {
 		return "{}"
 	}
 	return string(b)
-}
-
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullInt(n int64) any {
-	if n == 0 {
-		return nil
-	}
-	return n
 }
 
 // InsertLedger writes one outcome row and returns its id.
@@ -511,9 +496,4 @@ func (s *Store) Manifest(ctx context.Context, host string) (manifest map[string]
 // RecentLedger returns the latest n rows (learning jobs).
 func (s *Store) RecentLedger(ctx context.Context, n int) ([]LedgerRow, error) {
 	return s.Ledger(ctx, n, "", "")
-}
-
-func trimStr(v any) string {
-	s, _ := v.(string)
-	return strings.TrimSpace(s)
 }
