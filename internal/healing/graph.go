@@ -252,3 +252,25 @@ func (g *Graph) Suppress(target string, active map[string]time.Time, suspect map
 	}
 	return "", ""
 }
+
+// SuspectSites marks a site connectivity-suspect when every known agent
+// among its nodes is offline at once (§6.6 fix).
+func (g *Graph) SuspectSites(known, online []string) map[string]string {
+	hosts := map[string][]string{}
+	for _, n := range g.nodes {
+		if n.site != "" && slices.Contains(known, n.target) {
+			hosts[n.site] = append(hosts[n.site], n.target)
+		}
+	}
+	out := map[string]string{}
+	for site, hs := range hosts {
+		up := false
+		for _, h := range hs {
+			up = up || slices.Contains(online, h)
+		}
+		if !up {
+			out[site] = fmt.Sprintf("all %d agents offline", len(hs))
+		}
+	}
+	return out
+}

@@ -179,6 +179,13 @@ func (r *Room) Process(ctx context.Context, ev Event) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	if r.d.Agents != nil {
+		for site, why := range g.SuspectSites(r.d.Agents.Known(), r.d.Agents.Online()) {
+			if _, ok := suspect[site]; !ok {
+				suspect[site] = why
+			}
+		}
+	}
 	if root, why := g.Suppress(ev.Target, active, suspect); why != "" {
 		p.count("suppressed")
 		id, err := r.d.Store.InsertLedger(ctx, LedgerRow{CorrelationKey: key, RuleID: ev.RuleID, Condition: ev.Condition, Target: ev.Target,
