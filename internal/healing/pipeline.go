@@ -367,7 +367,7 @@ func (r *Room) executePlan(ctx context.Context, key string, ev Event, plan Plan,
 	p := r.p
 	start := r.now()
 	row := LedgerRow{CorrelationKey: key, RuleID: ev.RuleID, Condition: ev.Condition, Target: ev.Target, ActionType: plan.ActionType,
-		ActionParams: jsonText(plan.ActionParams), EscalationStep: plan.EscalationStep, MetricsBefore: jsonText(ev.Metrics),
+		ActionParams: jsonText(plan.ActionParams), EscalationStep: max(plan.EscalationStep, 0), MetricsBefore: jsonText(ev.Metrics),
 		MetricsAfter: "{}", TrustLevel: plan.TrustLevel, Source: ev.Source}
 	a, _ := r.x.Action(plan.ActionType)
 	if a != nil {
@@ -555,7 +555,18 @@ func (r *Room) ApprovedExecute(ctx context.Context, approvalID string, by string
 	delete(r.p.approvals, id)
 	r.p.mu.Unlock()
 	if !ok {
-		return Result{}, false
+		// The server restarted since the request: rebuild it from the ledger.
+		l, err := r.d.Store.LedgerByApproval(ctx, id)
+		if err != nil {
+			return Result{}, false
+		}
+		var params map[string]any
+		_ = json.Unmarshal([]byte(l.ActionParams), &params)
+		var metrics map[string]any
+		_ = json.Unmarshal([]byte(l.MetricsBefore), &metrics)
+		pd = pending{ev: Event{Source: l.Source, RuleID: l.RuleID, Condition: l.Condition, Target: l.Target, Metrics: metrics,
+			Hostname: str(params, "hostname"), Chain: []Step{{Action: l.ActionType, Params: params}}},
+			plan: Plan{ActionType: l.ActionType, ActionParams: params, EscalationStep: -1}}
 	}
 	r.wg.Add(1)
 	defer r.wg.Done()

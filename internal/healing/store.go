@@ -497,3 +497,12 @@ func (s *Store) Manifest(ctx context.Context, host string) (manifest map[string]
 func (s *Store) RecentLedger(ctx context.Context, n int) ([]LedgerRow, error) {
 	return s.Ledger(ctx, n, "", "")
 }
+
+// LedgerByApproval returns the approve-path row of an approval.
+func (s *Store) LedgerByApproval(ctx context.Context, approvalID int64) (LedgerRow, error) {
+	l, err := scanLedger(s.db.R.QueryRowContext(ctx, `SELECT `+ledgerCols+` FROM heal_ledger WHERE approval_id=? ORDER BY id DESC LIMIT 1`, approvalID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, errNotFound
+	}
+	return l, err
+}
