@@ -258,3 +258,39 @@ func TestEscalationWalkTripsCircuitBreaker(t *testing.T) {
 		t.Fatalf("health: %+v", h)
 	}
 }
+
+// The hourly learning cycle finds targets that fail together and suggests
+// a dependency; a dismissed suggestion stays dismissed when it recurs.
+func TestLearningSuggestsCoFailureAndDismissSticks(t *testing.T) {
+	e := servertest.New(t)
+	room := e.Server.Healing()
+	room.SetTimings(0.01, 0)
+	ctx := context.Background()
+	for range 3 {
+		for _, tgt := range []string{"nas", "plex"} {
+			if _, err := room.Process(ctx, healing.Event{Source: "alert", RuleID: "down_" + tgt, Target: tgt, Condition: "up == 0",
+				Chain: []healing.Step{{Action: "restart_container"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := room.Learn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sg []map[string]any
+	e.JSON(http.MethodGet, "/api/healing/suggestions", e.Token("viewer"), nil, &sg)
+	if len(sg) != 1 || sg[0]["category"] != "dependency_candidate" ||
+		sg[0]["message"] != "'nas' and 'plex' co-fail 100.0% of the time (3 occurrences within 2-minute window). Consider adding a dependency relationship." {
+		t.Fatalf("suggestions: %+v", sg)
+	}
+	if c := e.JSON(http.MethodPost, "/api/healing/suggestions/"+jsonNum(sg[0]["id"])+"/dismiss", e.Token("operator"), nil, nil); c != http.StatusOK {
+		t.Fatal(c)
+	}
+	if err := room.Learn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.JSON(http.MethodGet, "/api/healing/suggestions", e.Token("viewer"), nil, &sg)
+	if len(sg) != 0 {
+		t.Fatalf("dismissed suggestion came back: %+v", sg)
+	}
+}
