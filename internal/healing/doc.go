@@ -1,0 +1,17 @@
+// Package healing is the self-healing room (router 13, spec 30 §6): the
+// heal pipeline (correlation, dependency suppression, maintenance windows,
+// trust governor with circuit breaker, planning, execution through agents
+// or locally, settle, tri-state verification, automatic rollback,
+// escalation), the 55 remediation actions with their fallback chains,
+// the ledger and learning (effectiveness, suggestions, trust promotion
+// suggestions, co-failure discovery), dry-run simulation and the chaos
+// scenarios.
+//
+// Decisions where the spec is silent: the dependency graph is configured
+// with the healingDependencies setting (a YAML list of {target, type,
+// depends_on, site}) and synced into dependency_graph; a suppressed event
+// is recorded as a ledger row with action_type "suppressed" and
+// dependency_root/suppressed_by filled; a queue maintenance window holds
+// events and re-injects them when the window ends; live chaos runs are
+// refused (dry runs only).
+package healing
