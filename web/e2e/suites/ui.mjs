@@ -70,7 +70,7 @@ export default function register(h) {
     const title = await badge.getAttribute('title')
     if (!/\/10: \d+\/\d+ agents online/.test(title || '')) throw new Error(`coverage tooltip ${title}`)
     if (/not scored/.test(await badge.innerText())) throw new Error('coverage not scored')
-    const ring = await page.locator('section[aria-label="Infrastructure health"] svg').innerText()
+    const ring = await page.$eval('section[aria-label="Infrastructure health"] svg', (e) => e.textContent)
     if (/—|N\/A/.test(ring)) throw new Error(`ring shows ${ring}`)
     const reason = await page.innerText('[data-testid=health-reason]')
     if (!/Scored from \d of \d categories/.test(reason)) throw new Error(`reason ${reason}`)
@@ -142,19 +142,21 @@ export default function register(h) {
 
   test('ui 4: when the connection is lost the cards dim and say since when', { allowFailed: ['/api/'] }, async ({ page }) => {
     await signIn(page)
+    // The stream is cut, so the page polls; then the polls fail too.
+    await page.route('**/api/stream**', (r) => r.abort())
     await goto(page, '/')
-    await page.waitForSelector('[data-testid=cards]')
+    await page.waitForSelector('[data-testid=cards]', { timeout: 20000 })
     await page.waitForFunction(() => !document.querySelector('[data-testid=cards]').classList.contains('stale'), null, { timeout: 20000 })
-    await page.context().setOffline(true)
-    try {
-      const banner = await page.waitForSelector('[data-testid=stale-banner]', { timeout: 20000 })
-      const text = await banner.innerText()
-      if (!/Connection lost|No fresh data/.test(text) || !/from \d{1,2}:\d{2}/.test(text)) throw new Error(`stale banner: ${text}`)
-      const op = await page.$eval('[data-testid=cards] .card-body', (e) => parseFloat(getComputedStyle(e).opacity))
-      if (!(op < 0.8)) throw new Error(`stale cards at opacity ${op}`)
-      if (await page.locator('[data-card=alerts] .ok-text').count()) throw new Error('health checks stay green while stale')
-      await page.screenshot({ path: join(ART, 'ui-stale.png'), fullPage: true })
-    } finally { await page.context().setOffline(false) }
+    await page.route('**/api/stats', (r) => r.abort())
+    const banner = await page.waitForSelector('[data-testid=stale-banner]', { timeout: 20000 })
+    const text = await banner.innerText()
+    if (!/Connection lost|No fresh data/.test(text) || !/from \d{1,2}:\d{2}/.test(text)) throw new Error(`stale banner: ${text}`)
+    if ((await page.getAttribute('[data-testid=live]', 'data-mode')) !== 'down') throw new Error('the Live indicator does not say offline')
+    const op = await page.$eval('[data-testid=cards] .card-body', (e) => parseFloat(getComputedStyle(e).opacity))
+    if (!(op < 0.8)) throw new Error(`stale cards at opacity ${op}`)
+    if (await page.locator('[data-card=alerts] .ok-text').count()) throw new Error('health checks stay green while stale')
+    await page.screenshot({ path: join(ART, 'ui-stale.png'), fullPage: true })
+    await page.unroute('**/api/stats')
     await page.waitForSelector('[data-testid=stale-banner]', { state: 'detached', timeout: 30000 })
   })
 
@@ -171,7 +173,13 @@ export default function register(h) {
     const agentDisks = await page.$$eval('[data-testid=disk-line]', (ds) => ds.map((d) => [d.parentElement.querySelector('b')?.textContent, d.textContent]))
     for (const [, l] of agentDisks) if (!unit.test(l)) throw new Error(`agent disk line ${l}`)
     const same = overview.filter(([m]) => agentDisks.some(([a]) => a === m))
-    for (const [m, l] of same) { const a = agentDisks.find(([x]) => x === m)[1]; if (a !== l) throw new Error(`mount ${m}: overview "${l}", agent page "${a}"`) }
+    // Same percent (±1, the pages sample moments apart) and the same total.
+    const parts = (l) => { const m = /^(\d+)% · .* of (.+)$/.exec(l); return [Number(m[1]), m[2]] }
+    for (const [m, l] of same) {
+      const a = agentDisks.find(([x]) => x === m)[1]
+      const [p1, t1] = parts(l), [p2, t2] = parts(a)
+      if (Math.abs(p1 - p2) > 1 || t1 !== t2) throw new Error(`mount ${m}: overview "${l}", agent page "${a}"`)
+    }
     const main = await page.innerText('main')
     if (/\b\d+(\.\d+)? (KB|MB|GB|TB)\b/.test(main)) throw new Error('SI units on the agent page')
     const up = await page.innerText('[data-testid=agent-uptime]')
@@ -317,8 +325,9 @@ export default function register(h) {
           await goto(page, p)
           const applied = await page.evaluate(() => document.documentElement.getAttribute('data-theme'))
           if (applied !== theme) throw new Error(`theme ${applied}, want ${theme}`)
-          await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {})
-          await sleep(250)
+          // (never "networkidle": the live stream keeps a request open)
+          await page.waitForFunction(() => !document.querySelector('main [role=status].state'), null, { timeout: 3000 }).catch(() => {})
+          await sleep(300)
           await page.screenshot({ path: join(ART, `ui-${slug(p)}-${theme}-${vp}.png`), fullPage: true })
           if (vp === 'desktop') {
             await samples(page)
