@@ -74,10 +74,9 @@ export default function register(h) {
     if (/—|N\/A/.test(ring)) throw new Error(`ring shows ${ring}`)
     const reason = await page.innerText('[data-testid=health-reason]')
     if (!/Scored from \d of \d categories/.test(reason)) throw new Error(`reason ${reason}`)
-    const unscored = page.locator('[data-testid^=health-] >> text=not scored').first()
-    if (await unscored.count()) {
-      const t = await unscored.getAttribute('title')
-      if (!/^Not scored: .+\. .+/.test(t || '')) throw new Error(`unscored tooltip ${t}`)
+    const tips = await page.$$eval('span.badge[data-testid^=health-]', (bs) => bs.map((b) => [b.textContent, b.getAttribute('title')]))
+    for (const [text, t] of tips) {
+      if (/not scored/.test(text) ? !/^Not scored: .+\. .+/.test(t || '') : !/^[\d.]+\/10: /.test(t || '')) throw new Error(`tooltip of "${text}": ${t}`)
     }
   })
 
