@@ -416,8 +416,13 @@ func TestEndpoints(t *testing.T) {
 		if len(hs.Categories) != 6 || hs.ScoredCategories+hs.UnknownCategories != 6 {
 			t.Errorf("categories: %+v", hs.Categories)
 		}
-		if hs.UnknownCategories > 2 && (hs.Score != nil || hs.Grade != "N/A") {
-			t.Errorf("score with %d unknown categories: %v %s", hs.UnknownCategories, hs.Score, hs.Grade)
+		if (hs.ScoredCategories < 2) != (hs.Score == nil) || hs.Reason == "" {
+			t.Errorf("score %v grade %s with %d scored categories, reason %q", hs.Score, hs.Grade, hs.ScoredCategories, hs.Reason)
+		}
+		for k, c := range hs.Categories {
+			if c.Reason == "" {
+				t.Errorf("category %s has no reason: %+v", k, c)
+			}
 		}
 	})
 }

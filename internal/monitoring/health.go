@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -161,6 +164,9 @@ type HealthCategory struct {
 	Status          string   `json:"status"`
 	Detail          string   `json:"detail"`
 	Recommendations []string `json:"recommendations"`
+	// Reason says in one sentence why the category scores what it does
+	// (or why it is not scored and what would score it): the UI's tooltip.
+	Reason string `json:"reason"`
 }
 
 // HealthScore is the body of /api/health-score.
@@ -173,10 +179,20 @@ type HealthScore struct {
 	Grade             string                    `json:"grade"`
 	Categories        map[string]HealthCategory `json:"categories"`
 	Timestamp         int64                     `json:"timestamp"`
+	// Reason says which categories the score is computed from.
+	Reason string `json:"reason"`
 }
 
-func unknown(detail string) HealthCategory {
-	return HealthCategory{Max: 10, Status: "unknown", Detail: detail, Recommendations: []string{}}
+func unknown(detail, how string) HealthCategory {
+	return HealthCategory{Max: 10, Status: "unknown", Detail: detail, Recommendations: []string{},
+		Reason: "Not scored: " + lowerFirst(detail) + ". " + how}
+}
+
+func lowerFirst(s string) string {
+	if s == "" || (len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z') {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func scored(score float64, detail string, recs []string) HealthCategory {
@@ -194,7 +210,11 @@ func scored(score float64, detail string, recs []string) HealthCategory {
 	if recs == nil {
 		recs = []string{}
 	}
-	return HealthCategory{Score: &score, Max: 10, Status: st, Detail: detail, Recommendations: recs}
+	reason := fmt.Sprintf("%s/10: %s", fmtNum(score), detail)
+	if len(recs) > 0 {
+		reason += " -- " + strings.Join(recs, "; ")
+	}
+	return HealthCategory{Score: &score, Max: 10, Status: st, Detail: detail, Recommendations: recs, Reason: reason}
 }
 
 // healthInputs are what the score is computed from.
@@ -204,6 +224,24 @@ type healthInputs struct {
 	sla        map[string]float64
 	lastBackup *time.Time
 	now        time.Time
+}
+
+// normalized returns snap as JSON would decode it ([]any and map[string]any
+// all the way down), whatever typed slices the stats room built it from, so
+// the type switches below see one shape.
+func normalized(snap map[string]any) map[string]any {
+	if snap == nil {
+		return nil
+	}
+	b, err := json.Marshal(snap)
+	if err != nil {
+		return snap
+	}
+	var out map[string]any
+	if json.Unmarshal(b, &out) != nil {
+		return snap
+	}
+	return out
 }
 
 func agentsOf(snap map[string]any) []map[string]any {
@@ -223,7 +261,7 @@ func computeHealth(in healthInputs) HealthScore {
 
 	agents := agentsOf(in.snap)
 	if len(agents) == 0 {
-		cats["monitoring_coverage"] = unknown("No agents enrolled")
+		cats["monitoring_coverage"] = unknown("No agents enrolled", "Enrol an agent (Agents › Deploy) to score it.")
 	} else {
 		on := 0
 		for _, a := range agents {
@@ -263,7 +301,7 @@ func computeHealth(in healthInputs) HealthScore {
 		certScores = append(certScores, s)
 	}
 	if len(certScores) == 0 {
-		cats["certificate_health"] = unknown("No TLS certificates monitored")
+		cats["certificate_health"] = unknown("No TLS certificates monitored", "Add an HTTPS endpoint monitor to score it.")
 	} else {
 		cats["certificate_health"] = scored(mean(certScores), fmt.Sprintf("%d certificate(s) monitored", len(certScores)), certRecs)
 	}
@@ -283,7 +321,7 @@ func computeHealth(in healthInputs) HealthScore {
 		}
 	}
 	if reporting == 0 {
-		cats["update_status"] = unknown("No agents report pending updates")
+		cats["update_status"] = unknown("No agents report pending updates", "Scored once an agent reports its package updates.")
 	} else {
 		var recs []string
 		if withUpdates > 0 {
@@ -294,7 +332,23 @@ func computeHealth(in healthInputs) HealthScore {
 	}
 
 	if len(in.sla) == 0 {
-		cats["uptime"] = unknown("No SLA data")
+		// Without alert-rule SLA history, score what is monitored now:
+		// services, integrations, radar hosts and endpoint monitors.
+		items := uptimeItems(in.snap, in.monitors)
+		up := 0
+		var recs []string
+		for _, it := range items {
+			if it.Status == "up" {
+				up++
+			} else {
+				recs = append(recs, fmt.Sprintf("%s %s is down", it.Type, it.Name))
+			}
+		}
+		if len(items) == 0 {
+			cats["uptime"] = unknown("No SLA data and nothing monitored", "Add endpoint monitors or monitored services to score it.")
+		} else {
+			cats["uptime"] = scored(10*float64(up)/float64(len(items)), fmt.Sprintf("%d/%d monitored services up now", up, len(items)), recs)
+		}
 	} else {
 		ids := make([]string, 0, len(in.sla))
 		for id := range in.sla {
@@ -317,7 +371,7 @@ func computeHealth(in healthInputs) HealthScore {
 	cpu, hasCPU := num(in.snap["cpuPercent"])
 	mem, hasMem := num(in.snap["memPercent"])
 	if !hasCPU && !hasMem {
-		cats["capacity"] = unknown("No stats")
+		cats["capacity"] = unknown("No stats", "Scored once the first stats snapshot arrives.")
 	} else {
 		ded := 0.0
 		var recs []string
@@ -355,7 +409,7 @@ func computeHealth(in healthInputs) HealthScore {
 	}
 
 	if in.lastBackup == nil {
-		cats["backup_freshness"] = unknown("No backup runs")
+		cats["backup_freshness"] = unknown("No backup runs", "Scored once a backup job has run.")
 	} else {
 		age := in.now.Sub(*in.lastBackup).Hours()
 		s := 1.0
@@ -386,9 +440,25 @@ func computeHealth(in healthInputs) HealthScore {
 	}
 	hs.TotalRaw = round(total, 1)
 	hs.MaxRaw = 10 * hs.ScoredCategories
-	if hs.ScoredCategories < 3 || hs.UnknownCategories > 2 {
+	var on, off []string
+	for _, k := range slices.Sorted(maps.Keys(cats)) {
+		if cats[k].Score == nil {
+			off = append(off, strings.ReplaceAll(k, "_", " "))
+		} else {
+			on = append(on, strings.ReplaceAll(k, "_", " "))
+		}
+	}
+	// A score needs two categories the server can judge; categories it
+	// cannot judge (nothing of that kind exists yet) are left out rather
+	// than counted as failures, and the reason names them.
+	if hs.ScoredCategories < 2 {
 		hs.Grade = "N/A"
+		hs.Reason = fmt.Sprintf("Not enough data: %d of %d categories can be scored", hs.ScoredCategories, len(cats))
 		return hs
+	}
+	hs.Reason = fmt.Sprintf("Scored from %d of %d categories (%s)", len(on), len(cats), strings.Join(on, ", "))
+	if len(off) > 0 {
+		hs.Reason += "; not scored: " + strings.Join(off, ", ")
 	}
 	n := int(math.Round(total / float64(hs.MaxRaw) * 100))
 	hs.Score = &n
@@ -442,7 +512,7 @@ func (r *Room) Score(ctx context.Context) (HealthScore, error) {
 	if err != nil {
 		return HealthScore{}, err
 	}
-	in := healthInputs{snap: r.latest(), monitors: ms, now: r.d.Now()}
+	in := healthInputs{snap: normalized(r.latest()), monitors: ms, now: r.d.Now()}
 	if in.snap == nil {
 		in.snap = map[string]any{}
 	}

@@ -56,7 +56,6 @@ type pageData struct {
 	Updated, Overall, Banner string
 	Groups                   []pageGroup
 	Active, Resolved         []pageIncident
-	History                  []pageCell
 }
 
 func uptimeClass(p *float64) string {
@@ -71,6 +70,20 @@ func uptimeClass(p *float64) string {
 		return "u-mid"
 	}
 	return "u-low"
+}
+
+// dayCell draws one day of a component's bar: a monitor's uptime, or for
+// a component without a monitor the day's worst incident; no data in grey.
+func dayCell(d StatusDayCell) pageCell {
+	switch {
+	case d.State == "no_data" || d.State == "":
+		return pageCell{Class: "u-none", Title: d.Date + ": no data"}
+	case d.Percent != nil:
+		return pageCell{Class: uptimeClass(d.Percent), Title: fmt.Sprintf("%s: %.2f%% up", d.Date, *d.Percent)}
+	case d.State == "none":
+		return pageCell{Class: "sev-none", Title: d.Date + ": no incidents"}
+	}
+	return pageCell{Class: "sev-" + d.State, Title: d.Date + ": " + d.State + " incident"}
 }
 
 func (r *Room) pageIncident(in StatusIncident) pageIncident {
@@ -115,11 +128,7 @@ func (r *Room) renderPage(v *publicView) ([]byte, error) {
 			pc.Uptime = fmt.Sprintf("%s%% uptime", strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", *c.UptimePercent), "0"), "."))
 		}
 		for _, d := range c.UptimeDays {
-			t := d.Date + ": no data"
-			if d.Percent != nil {
-				t = fmt.Sprintf("%s: %.2f%% up", d.Date, *d.Percent)
-			}
-			pc.Days = append(pc.Days, pageCell{Class: uptimeClass(d.Percent), Title: t})
+			pc.Days = append(pc.Days, dayCell(d))
 		}
 		i, ok := groupIdx[c.GroupName]
 		if !ok {
@@ -136,13 +145,6 @@ func (r *Room) renderPage(v *publicView) ([]byte, error) {
 		if in.ResolvedAt != nil && len(pd.Resolved) < 10 {
 			pd.Resolved = append(pd.Resolved, r.pageIncident(in))
 		}
-	}
-	for _, h := range ps.UptimeHistory {
-		t := h.Date + ": no incidents"
-		if h.Incidents > 0 {
-			t = fmt.Sprintf("%s: %d incident(s), worst %s", h.Date, h.Incidents, h.WorstSeverity)
-		}
-		pd.History = append(pd.History, pageCell{Class: "sev-" + h.WorstSeverity, Title: t})
 	}
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, pd); err != nil {

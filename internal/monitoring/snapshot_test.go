@@ -74,10 +74,12 @@ func TestUptimeAndHealthFromStats(t *testing.T) {
 	if c.Score == nil || *c.Score != 3 || c.Status != "critical" || c.Detail != "CPU 92%, RAM 50%" || len(c.Recommendations) != 2 {
 		t.Errorf("capacity: %+v", c)
 	}
-	if hs.Categories["uptime"].Status != "unknown" || hs.Categories["backup_freshness"].Status != "unknown" {
-		t.Errorf("uptime/backup without data: %+v %+v", hs.Categories["uptime"], hs.Categories["backup_freshness"])
+	// Without SLA history, uptime scores what is monitored now: 3 of 6 up.
+	if u := hs.Categories["uptime"]; u.Score == nil || *u.Score != 5 || hs.Categories["backup_freshness"].Status != "unknown" {
+		t.Errorf("uptime/backup without history: %+v %+v", u, hs.Categories["backup_freshness"])
 	}
-	if hs.ScoredCategories != 1 || hs.TotalRaw != 3 || hs.MaxRaw != 10 || hs.Grade != "N/A" || hs.Score != nil {
+	// (3 + 5) / 20 = 40 -> D.
+	if hs.ScoredCategories != 2 || hs.TotalRaw != 8 || hs.MaxRaw != 20 || hs.Grade != "D" || hs.Score == nil || *hs.Score != 40 {
 		t.Errorf("totals: %+v", hs)
 	}
 

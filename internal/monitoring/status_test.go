@@ -22,6 +22,7 @@ type publicStatus struct {
 		Date          string `json:"date"`
 		Incidents     int    `json:"incidents"`
 		WorstSeverity string `json:"worst_severity"`
+		NoData        bool   `json:"no_data"`
 	} `json:"uptime_history"`
 	Overall   string `json:"overall"`
 	Timestamp int64  `json:"timestamp"`
@@ -131,6 +132,28 @@ func TestStatusPage(t *testing.T) {
 		lastDay := web["uptime_days"].([]any)[89].(map[string]any)
 		if lastDay["date"] != today || lastDay["percent"] != float64(100) {
 			t.Errorf("website today: %v", lastDay)
+		}
+		// Every component has its own 90-day bar; the days before this
+		// server's database existed are "no data", never green.
+		for _, c := range ps.Components {
+			days, _ := c["uptime_days"].([]any)
+			if len(days) != 90 {
+				t.Fatalf("%s: %d days, want 90", c["name"], len(days))
+			}
+			first, last := days[0].(map[string]any), days[89].(map[string]any)
+			if first["state"] != "no_data" || first["percent"] != nil {
+				t.Errorf("%s 89 days ago (before the server existed): %v", c["name"], first)
+			}
+			if last["state"] == "no_data" {
+				t.Errorf("%s today: %v", c["name"], last)
+			}
+		}
+		if ps.UptimeHistory[0].Date == "" || !ps.UptimeHistory[0].NoData || ps.UptimeHistory[89].NoData {
+			t.Errorf("history no_data: %+v %+v", ps.UptimeHistory[0], ps.UptimeHistory[89])
+		}
+		if st, b := env.Do(http.MethodGet, "/status", "", nil); st != http.StatusOK || strings.Count(string(b), `class="bars"`) != len(ps.Components) ||
+			!strings.Contains(string(b), `class="u-none" title="`+ps.UptimeHistory[0].Date+`: no data"`) || strings.Contains(string(b), "Incidents over the last 90 days") {
+			t.Errorf("status page: one bar per component with no-data days: %d %s", st, b)
 		}
 		if len(ps.Services) != len(ps.Components) {
 			t.Errorf("services compat list differs")
@@ -258,11 +281,10 @@ func TestStatusPage(t *testing.T) {
 		if regexp.MustCompile(`(?i)<script|style=|<style|javascript:|\son[a-z]+=`).MatchString(page) {
 			t.Error("page has inline script or style")
 		}
-		if n := strings.Count(page, `class="sev-`); n != 90 {
-			t.Errorf("history bar has %d days, want 90", n)
-		}
-		if n := strings.Count(page, `class="u-`); n != 90 {
-			t.Errorf("website bar has %d days, want 90", n)
+		// One 90-day bar per component (4 here), no page-wide bar.
+		bars := strings.Count(page, `class="bars"`)
+		if n := strings.Count(page, `class="sev-`) + strings.Count(page, `class="u-`); bars != 4 || n != 90*bars {
+			t.Errorf("%d bars with %d days, want 4 bars of 90 days", bars, n)
 		}
 		css := env.Request(http.MethodGet, "/status/assets/status.css", "", nil, nil)
 		cb, _ := io.ReadAll(css.Body)

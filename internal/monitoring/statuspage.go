@@ -66,6 +66,11 @@ func (r *Room) publicView(ctx context.Context) (*publicView, error) {
 type StatusDayCell struct {
 	Date    string   `json:"date"`
 	Percent *float64 `json:"percent"`
+	// State is "no_data" (before the server existed, or nothing checked
+	// that day), "up" (a monitor's day with checks), or for a component
+	// without a monitor the worst incident severity of the day ("none",
+	// "minor", "major", "critical").
+	State string `json:"state"`
 }
 
 // PublicComponent is a component as the public status page shows it.
@@ -84,6 +89,8 @@ type StatusHistoryDay struct {
 	Date          string `json:"date"`
 	Incidents     int    `json:"incidents"`
 	WorstSeverity string `json:"worst_severity"`
+	// NoData marks the days before the server existed.
+	NoData bool `json:"no_data,omitempty"`
 }
 
 // PublicStatus is the body of /api/status/public.
@@ -124,7 +131,7 @@ func dayDate(idx int64) string { return time.Unix(idx*86400, 0).UTC().Format("20
 // publicStatus assembles the public status data.
 func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 	now := r.d.Now()
-	snap := r.latest()
+	snap := normalized(r.latest())
 	if snap == nil {
 		snap = map[string]any{}
 	}
@@ -156,7 +163,35 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		return nil, err
 	}
 
-	out := &PublicStatus{Components: []StatusPageComponent{}, Timestamp: now.Unix()}
+	// Days before the server's first migration have no data.
+	firstData := first
+	if at, ok, err := r.d.Store.Began(ctx); err != nil {
+		r.d.Log.Warn("status page: server start unknown", "err", err)
+	} else if ok {
+		firstData = max(first, dayIndex(at, r.d.Location))
+	}
+	recent, err := r.d.Store.IncidentsSince(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	days := map[int64]*StatusHistoryDay{}
+	history := make([]StatusHistoryDay, 0, historyDays)
+	for d := first; d <= today; d++ {
+		history = append(history, StatusHistoryDay{Date: dayDate(d), WorstSeverity: "none", NoData: d < firstData})
+	}
+	for i := range history {
+		days[first+int64(i)] = &history[i]
+	}
+	for _, in := range recent {
+		if h := days[dayIndex(in.CreatedAt, r.d.Location)]; h != nil {
+			h.Incidents++
+			if severityRank[in.Severity] > severityRank[h.WorstSeverity] {
+				h.WorstSeverity = in.Severity
+			}
+		}
+	}
+
+	out := &PublicStatus{Components: []StatusPageComponent{}, Timestamp: now.Unix(), UptimeHistory: history}
 	for _, c := range comps {
 		if !c.Enabled {
 			continue
@@ -165,6 +200,8 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		pc := StatusPageComponent{ID: &id, Name: c.Name, GroupName: c.GroupName, Status: componentStatus(c, snap, byID)}
 		if c.MonitorID != nil {
 			pc.UptimeDays, pc.UptimePercent = uptimeCells(daily[*c.MonitorID], first, today)
+		} else {
+			pc.UptimeDays = incidentCells(history)
 		}
 		out.Components = append(out.Components, pc)
 	}
@@ -172,7 +209,8 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		legacy := r.d.Settings.Current().StatusPageServices
 		for _, k := range strings.Split(legacy, ",") {
 			if k = strings.TrimSpace(k); k != "" {
-				out.Components = append(out.Components, StatusPageComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap)})
+				out.Components = append(out.Components, StatusPageComponent{Name: k, GroupName: "Default", Status: snapshotStatus(k, snap),
+					UptimeDays: incidentCells(history)})
 			}
 		}
 	}
@@ -183,27 +221,6 @@ func (r *Room) publicStatus(ctx context.Context) (*PublicStatus, error) {
 		return nil, err
 	}
 	out.ActiveIncidents = publicIncidents(active)
-
-	recent, err := r.d.Store.IncidentsSince(ctx, since)
-	if err != nil {
-		return nil, err
-	}
-	days := map[int64]*StatusHistoryDay{}
-	out.UptimeHistory = make([]StatusHistoryDay, 0, historyDays)
-	for d := first; d <= today; d++ {
-		out.UptimeHistory = append(out.UptimeHistory, StatusHistoryDay{Date: dayDate(d), WorstSeverity: "none"})
-	}
-	for i := range out.UptimeHistory {
-		days[first+int64(i)] = &out.UptimeHistory[i]
-	}
-	for _, in := range recent {
-		if h := days[dayIndex(in.CreatedAt, r.d.Location)]; h != nil {
-			h.Incidents++
-			if severityRank[in.Severity] > severityRank[h.WorstSeverity] {
-				h.WorstSeverity = in.Severity
-			}
-		}
-	}
 
 	out.Overall = overall(out.Components, out.ActiveIncidents)
 	return out, nil
@@ -219,10 +236,11 @@ func uptimeCells(days []DayUptime, first, today int64) ([]StatusDayCell, *float6
 	}
 	cells := make([]StatusDayCell, 0, historyDays)
 	for d := first; d <= today; d++ {
-		c := StatusDayCell{Date: dayDate(d)}
+		c := StatusDayCell{Date: dayDate(d), State: "no_data"}
 		if u, ok := by[d]; ok && u.Total > 0 {
 			p := round(float64(u.Up)/float64(u.Total)*100, 2)
 			c.Percent = &p
+			c.State = "up"
 		}
 		cells = append(cells, c)
 	}
@@ -231,6 +249,20 @@ func uptimeCells(days []DayUptime, first, today int64) ([]StatusDayCell, *float6
 	}
 	p := round(float64(up)/float64(total)*100, 2)
 	return cells, &p
+}
+
+// incidentCells is the bar of a component without a monitor: each day's
+// worst incident, and "no_data" before the server existed.
+func incidentCells(history []StatusHistoryDay) []StatusDayCell {
+	cells := make([]StatusDayCell, 0, len(history))
+	for _, h := range history {
+		c := StatusDayCell{Date: h.Date, State: h.WorstSeverity}
+		if h.NoData {
+			c.State = "no_data"
+		}
+		cells = append(cells, c)
+	}
+	return cells
 }
 
 // overall is the page's banner state (spec 20 §15.3; a component whose

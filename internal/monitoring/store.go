@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/errs"
@@ -155,6 +156,28 @@ type Store interface {
 	ResolveIncident(ctx context.Context, id, now int64, by string) (bool, error)
 	Incidents(ctx context.Context, activeOnly bool, limit int) ([]StatusIncident, error)
 	IncidentsSince(ctx context.Context, since int64) ([]StatusIncident, error)
+	// Began reports when this server's database was created (its first
+	// migration); ok is false when that is not known.
+	Began(ctx context.Context) (at int64, ok bool, err error)
+}
+
+// Began reads the time of the first schema migration: the day the server
+// started keeping data. Days before it are drawn as "no data".
+func (s *sqlStore) Began(ctx context.Context) (int64, bool, error) {
+	var ts sql.NullString
+	err := s.db.R.QueryRowContext(ctx, `SELECT MIN(tstamp) FROM goose_db_version`).Scan(&ts)
+	if err != nil {
+		return 0, false, fmt.Errorf("server start: %w", err)
+	}
+	if !ts.Valid {
+		return 0, false, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05", "2006-01-02T15:04:05Z"} {
+		if t, err := time.Parse(layout, ts.String); err == nil {
+			return t.Unix(), true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 type sqlStore struct{ db *db.DB }

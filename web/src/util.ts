@@ -1,12 +1,10 @@
 // Formatting helpers shared by the pages.
 
+import { bytes } from './units'
+
+/** fmtBytes formats bytes in the one unit system (IEC, see units.ts). */
 export function fmtBytes(n: number | null | undefined, perSec = false): string {
-  if (n == null || !Number.isFinite(n)) return '—'
-  const u = ['B', 'KB', 'MB', 'GB', 'TB', 'PB']
-  let i = 0
-  let v = Math.abs(n)
-  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++ }
-  return `${n < 0 ? '-' : ''}${v.toFixed(v >= 100 || i === 0 ? 0 : 1)} ${u[i]}${perSec ? '/s' : ''}`
+  return bytes(n, perSec)
 }
 
 export function fmtTime(t: number | string | null | undefined): string {
