@@ -2,7 +2,7 @@
 GO ?= go
 GOFLAGS_RACE ?= -race
 
-.PHONY: run build agents deps test test-go web web-test lint fmt-check vet
+.PHONY: run build agents deps test test-go fuzz web web-test lint fmt-check vet
 
 ## run: build the web UI and the binaries, then start the server (see README for the environment)
 run: build
@@ -37,7 +37,7 @@ deps:
 	./scripts/deps.sh
 
 ## test: everything CI checks — formatting, vet, lint, Go tests with the race detector, browser tests
-test: deps fmt-check vet build lint test-go web-test
+test: deps fmt-check vet build lint test-go fuzz web-test
 
 ## test-go: the Go tests, with a Podman engine serving the Docker API (scripts/podman-up.sh) for the
 ## container tests; without one they skip (and fail under CI=true)
@@ -53,6 +53,15 @@ web-test:
 	@if [ -f web/package.json ] && command -v npm >/dev/null 2>&1; then \
 	  npm --prefix web run typecheck && E2E_SKIP_BUILD=1 npm --prefix web run e2e; \
 	else echo "web-test: npm or web/package.json missing"; exit 1; fi
+
+## fuzz: a short run of every fuzz target that decodes outside input (agent report and WebSocket
+## messages, settings import, config restore; the condition parser's corpus runs in test-go)
+FUZZTIME ?= 8s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReport$$' -fuzztime $(FUZZTIME) ./internal/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./internal/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzSettingsImport$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./internal/config
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -42,7 +42,7 @@ func protoAgent(t *testing.T, ctx context.Context, url, host string, answers ...
 	if err != nil {
 		t.Fatalf("agent ws: %v", err)
 	}
-	if err := c.Write(ctx, websocket.MessageText, wire.Identify(host, wire.AgentVersion).Marshal()); err != nil {
+	if err := c.Write(ctx, websocket.MessageText, wire.Encode(wire.NewIdentify(host, wire.AgentVersion))); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
