@@ -37,7 +37,7 @@ type Collector struct {
 	prevCPU   cpuTimes
 	prevProcs map[int]uint64
 	prevAt    time.Time
-	other     otherState
+	other     otherState //nolint:unused // the non-Linux collector keeps its state here
 }
 
 // New returns a collector of the host sys.

@@ -15,7 +15,7 @@ import (
 	"github.com/noba-go/noba/internal/wire"
 )
 
-type otherState struct{}
+type otherState struct{} //nolint:unused // used by the non-Linux collector
 
 type cpuTimes struct{ idle, total uint64 }
 
