@@ -37,7 +37,8 @@ if ! command -v golangci-lint >/dev/null 2>&1; then
 fi
 
 for d in web e2e; do
-  if [ -f "$d/package-lock.json" ] && [ ! -d "$d/node_modules" ]; then
+  # npm ci when node_modules is missing or older than the lock file.
+  if [ -f "$d/package-lock.json" ] && { [ ! -f "$d/node_modules/.package-lock.json" ] || [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; }; then
     echo "deps: npm ci --prefix $d"
     npm ci --prefix "$d" --no-audit --no-fund --loglevel=error
   fi
