@@ -1,7 +1,6 @@
 package healing_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,31 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/noba-go/noba/internal/healing"
 	"github.com/noba-go/noba/internal/server/servertest"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fakeSystemctl is a test-controlled service manager the agent finds on
 // its PATH: state files hold active/inactive; restarts take 1 s.
@@ -57,14 +37,7 @@ type env struct {
 
 func startAgent(t *testing.T) env {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs noba-agent")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "noba-agent")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/noba-go/noba/cmd/noba-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build noba-agent: %v\n%s", err, out)
-	}
 	fake, state := filepath.Join(dir, "fakebin"), filepath.Join(dir, "state")
 	for _, d := range []string{fake, state} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -79,34 +52,7 @@ func startAgent(t *testing.T) env {
 	if _, err := e.Server.Settings.Update(map[string]any{"agentKeys": key, "serviceDependencies": "app-svc>db-svc"}); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuf
-	cmd := exec.Command(bin, "--server", e.URL, "--key", key, "--hostname", "heal-agent", "--interval", "1",
-		"--config", filepath.Join(dir, "agent.yaml"), "--data-dir", filepath.Join(dir, "data"))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "NOBA_SERVER=", "NOBA_AGENT_KEY=", "PATH="+fake+":"+os.Getenv("PATH"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		if t.Failed() {
-			t.Logf("agent output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var a map[string]any
-		if e.JSON(http.MethodGet, "/api/agents/heal-agent", e.Token("viewer"), nil, &a) == http.StatusOK && a["online"] == true {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("agent did not come online")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e.StartAgent(t, servertest.AgentSpec{Key: key, Host: "heal-agent", Env: []string{"PATH=" + fake + ":" + os.Getenv("PATH")}})
 	waitFor(t, "capability manifest", func() bool {
 		return e.JSON(http.MethodGet, "/api/healing/capabilities/heal-agent", e.Token("viewer"), nil, nil) == http.StatusOK
 	})

@@ -1,14 +1,10 @@
 package intelligence_test
 
 import (
-	"bytes"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,23 +33,6 @@ func TestMain(m *testing.M) {
 
 const agentKey = "intel-agent-key-0123456789"
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startAgent runs the real agent against env as hostname and waits until
 // it is online.
 func startAgent(t *testing.T, env *servertest.Env, hostname string) {
@@ -61,31 +40,7 @@ func startAgent(t *testing.T, env *servertest.Env, hostname string) {
 	if _, err := env.Server.Settings.Update(map[string]any{"agentKeys": agentKey}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(agentBin, "--server", env.URL, "--key", agentKey, "--hostname", hostname, "--interval", "1",
-		"--config", filepath.Join(dir, "agent.yaml"), "--data-dir", filepath.Join(dir, "data"))
-	out := &syncBuf{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "NOBA_SERVER=", "NOBA_AGENT_KEY=")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-		if t.Failed() {
-			t.Logf("agent %s output:\n%s", hostname, out.String())
-		}
-	})
-	waitFor(t, 30*time.Second, hostname+" online", func() bool {
-		var v map[string]any
-		return env.JSON(http.MethodGet, "/api/agents/"+hostname, env.Token("viewer"), nil, &v) == 200 && v["online"] == true
-	})
+	env.StartAgent(t, servertest.AgentSpec{Bin: agentBin, Key: agentKey, Host: hostname})
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {

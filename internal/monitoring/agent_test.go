@@ -4,14 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/noba-go/noba/internal/monitoring"
 	"github.com/noba-go/noba/internal/server/servertest"
@@ -20,49 +14,12 @@ import (
 // TestAgentDispatchedCheck runs an endpoint check through a real noba-agent
 // connected to the server (spec 20 §15.5 step 1).
 func TestAgentDispatchedCheck(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs noba-agent")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "noba-agent")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/noba-go/noba/cmd/noba-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build noba-agent: %v\n%s", err, out)
-	}
 	env := servertest.New(t)
 	const key = "monitoring-agent-key-0123456789"
 	if _, err := env.Server.Settings.Update(map[string]any{"agentKeys": key}); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuf
-	cmd := exec.Command(bin, "--server", env.URL, "--key", key, "--hostname", "mon-agent", "--interval", "1",
-		"--config", filepath.Join(dir, "agent.yaml"), "--data-dir", filepath.Join(dir, "data"))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "NOBA_SERVER=", "NOBA_AGENT_KEY=")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		if t.Failed() {
-			t.Logf("agent output:\n%s", out.String())
-		}
-	})
-
-	viewer := env.Token("viewer")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var a map[string]any
-		if env.JSON(http.MethodGet, "/api/agents/mon-agent", viewer, nil, &a) == http.StatusOK && a["online"] == true {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("agent did not come online")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	env.StartAgent(t, servertest.AgentSpec{Key: key, Host: "mon-agent"})
 
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/broken") {
@@ -96,21 +53,4 @@ func TestAgentDispatchedCheck(t *testing.T) {
 	if n != 2 {
 		t.Errorf("command history has %d endpoint_check rows by the scheduler, want 2: %s", n, b)
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

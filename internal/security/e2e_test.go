@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,19 +52,8 @@ func TestScanEndToEnd(t *testing.T) {
 	if _, err := env.Server.Settings.Update(map[string]any{"agentKeys": key}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(agentBin, "--server", env.URL, "--key", key, "--hostname", "sec-host", "--interval", "1",
-		"--config", filepath.Join(dir, "agent.yaml"), "--data-dir", filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "NOBA_SERVER=", "NOBA_AGENT_KEY=")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGKILL); _ = cmd.Wait() })
+	env.StartAgent(t, servertest.AgentSpec{Bin: agentBin, Key: key, Host: "sec-host"})
 	viewer, op := env.Token("viewer"), env.Token("operator")
-	waitFor(t, 30*time.Second, "agent online", func() bool {
-		var v map[string]any
-		return env.JSON("GET", "/api/agents/sec-host", viewer, nil, &v) == 200 && v["online"] == true
-	})
 
 	if st, _ := env.Do("POST", "/api/security/scan/sec-host", viewer, nil); st != http.StatusForbidden {
 		t.Errorf("viewer scan: %d", st)
