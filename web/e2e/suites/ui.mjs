@@ -260,7 +260,13 @@ export default function register(h) {
       const row = page.locator('tr[data-monitor=ui-probe]')
       for (let i = 0; i < 3; i++) { await row.locator('button:has-text("Check now")').click(); await page.waitForSelector('[data-testid=mon-ok]:has-text("ui-probe: up")'); await sleep(300) }
       await row.locator('[data-testid=uptime-bar] span.up').first().waitFor()
-      await row.locator('.spark-cell svg.spark polyline').waitFor()
+      // A flat line (every check took the same time) has a zero-height box,
+      // which Playwright calls hidden: wait for the element, then check it
+      // carries one point per check.
+      const line = row.locator('.spark-cell svg.spark polyline')
+      await line.waitFor({ state: 'attached' })
+      const pts = ((await line.getAttribute('points')) || '').trim().split(/\s+/).filter(Boolean)
+      if (pts.length < 2) throw new Error(`response sparkline has ${pts.length} points`)
       const list = (await api('GET', '/api/endpoints', token)).json
       const count = await page.innerText('[data-tab=endpoints] .tab-count')
       if (Number(count) !== list.length) throw new Error(`endpoints tab count ${count}, want ${list.length}`)
