@@ -20,6 +20,8 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v smartctl >/dev/null 2>&1 || need+=(smartmontools)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)
+# PostgreSQL for the PostgreSQL store and replica tests (scripts/pg-up.sh).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: apt-get install ${need[*]}"
