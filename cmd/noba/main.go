@@ -1,7 +1,9 @@
 // Command noba is the NOBA Command Center server.
 //
-//	noba serve    start the server (configured by environment, see README)
-//	noba version  print the version
+//	noba serve        start the server (configured by environment, see README)
+//	noba healthcheck  exit 0 when the server configured by the same environment
+//	                  answers GET /api/health with 200 (container HEALTHCHECK)
+//	noba version      print the version
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
@@ -29,12 +32,20 @@ func main() {
 			fmt.Fprintln(os.Stderr, "noba:", err)
 			os.Exit(1)
 		}
+	case "healthcheck":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := healthcheck(ctx, os.Getenv); err != nil {
+			fmt.Fprintln(os.Stderr, "noba healthcheck:", err)
+			cancel()
+			os.Exit(1)
+		}
 	case "version", "--version", "-v":
 		fmt.Println("noba", config.Version)
 	case "help", "--help", "-h":
-		fmt.Println("usage: noba serve | noba version\nConfiguration is read from the environment; see README.md.")
+		fmt.Println("usage: noba serve | noba healthcheck | noba version\nConfiguration is read from the environment; see README.md.")
 	default:
-		fmt.Fprintf(os.Stderr, "noba: unknown command %q (want serve or version)\n", cmd)
+		fmt.Fprintf(os.Stderr, "noba: unknown command %q (want serve, healthcheck or version)\n", cmd)
 		os.Exit(2)
 	}
 }

@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// Version is the server version reported by /api/health.
-const Version = "2.0.0"
+// Version is the server version reported by /api/health. Release builds set
+// it with -ldflags "-X github.com/noba-go/noba/internal/config.Version=X.Y.Z".
+var Version = "2.0.0"
 
 // Config is the start-up configuration of the server.
 type Config struct {
