@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/noba-go/noba/deploy/systemd"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -56,7 +57,8 @@ func TestNetworkStatsInstallScriptAndSLA(t *testing.T) {
 	}
 	st, body = get("/api/agent/install-script", map[string]string{"X-Agent-Key": testKey, "X-Forwarded-Host": "noba.lan:8080"})
 	if st != 200 || !strings.Contains(body, "SERVER='http://noba.lan:8080'") || !strings.Contains(body, "KEY='"+testKey+"'") ||
-		!strings.Contains(body, "chmod 600 /etc/noba-agent.yaml") {
+		!strings.Contains(body, `CONFIG="$ROOT/etc/noba-agent.yaml"`) || !strings.Contains(body, `chmod 600 "$CONFIG"`) ||
+		!strings.Contains(body, "\n"+systemd.AgentUnit+"UNIT\n") {
 		t.Fatalf("script: %d %s", st, body)
 	}
 

@@ -3,6 +3,7 @@ package agents
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -93,7 +94,7 @@ func (r *Room) pollStream(ctx context.Context, in *streamIn) (*pollOut, error) {
 	if !wire.ValidCommandID(in.CmdID) {
 		return nil, httpx.Invalid("Invalid cmd_id")
 	}
-	after, err := httpx.IntParam("after", in.After, 0, 0, 1<<62)
+	after, err := httpx.IntParam("after", in.After, 0, 0, math.MaxInt)
 	if err != nil {
 		return nil, err
 	}

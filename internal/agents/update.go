@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/deploy/systemd"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/wire"
 )
@@ -276,59 +277,52 @@ func (r *Room) installScript(w http.ResponseWriter, req *http.Request) {
 	_, _ = io.WriteString(w, InstallScript(server, key))
 }
 
-// InstallScript renders the agent install script for server and key.
+// InstallScript renders the agent install script for server and key. With
+// systemd running it installs deploy/systemd/noba-agent.service (hardened,
+// documented there), enables and (re)starts it; otherwise it leaves the
+// agent installed and says how to start it. NOBA_INSTALL_ROOT prefixes every
+// path it writes (image builders and tests); systemd is then looked for under
+// that root.
 func InstallScript(server, key string) string {
 	return `#!/usr/bin/env bash
 # NOBA agent installer
 set -euo pipefail
-INSTALL_DIR=/opt/noba-agent
+ROOT="${NOBA_INSTALL_ROOT:-}"
+INSTALL_DIR="$ROOT/opt/noba-agent"
+CONFIG="$ROOT/etc/noba-agent.yaml"
 SERVER=` + shellQuote(server) + `
 KEY=` + shellQuote(key) + `
 HOSTNAME_VALUE="$(hostname)"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 case "$(uname -s)" in Linux) OS=linux ;; Darwin) OS=darwin ;; FreeBSD) OS=freebsd ;; *) echo "[noba] unsupported OS" >&2; exit 1 ;; esac
-case "$(uname -m)" in x86_64|amd64) ARCH=amd64 ;; aarch64|arm64) ARCH=arm64 ;; armv7l|armv6l) ARCH=arm ;; *) echo "[noba] unsupported architecture" >&2; exit 1 ;; esac
+case "$(uname -m)" in x86_64|amd64) ARCH=amd64 ;; aarch64|arm64) ARCH=arm64 ;; armv7l|armv6l) ARCH=arm ;; i386|i686) ARCH=386 ;; riscv64) ARCH=riscv64 ;; *) echo "[noba] unsupported architecture" >&2; exit 1 ;; esac
 echo "[noba] Installing NOBA agent ($OS/$ARCH) from $SERVER"
-$SUDO mkdir -p "$INSTALL_DIR"
+$SUDO mkdir -p "$INSTALL_DIR" "$ROOT/etc"
 TMP="$(mktemp)"
-trap 'rm -f "$TMP"' EXIT
 HDRS="$(mktemp)"
+trap 'rm -f "$TMP" "$HDRS"' EXIT
 curl -fsSL -D "$HDRS" -H "X-Agent-Key: $KEY" "$SERVER/api/agent/update?os=$OS&arch=$ARCH" -o "$TMP"
 WANT="$(grep -i '^x-file-checksum:' "$HDRS" | tr -d '\r' | sed 's/^[^:]*: *sha256://I')"
-rm -f "$HDRS"
 GOT="$(sha256sum "$TMP" | cut -d' ' -f1)"
 if [ -n "$WANT" ] && [ "$WANT" != "$GOT" ]; then echo "[noba] checksum mismatch" >&2; exit 1; fi
 $SUDO install -m 0755 "$TMP" "$INSTALL_DIR/noba-agent"
-echo "[noba] Writing /etc/noba-agent.yaml"
+echo "[noba] Writing $CONFIG"
 umask 077
-printf 'server: %s\napi_key: %s\ninterval: 30\nhostname: %s\n' "$SERVER" "$KEY" "$HOSTNAME_VALUE" | $SUDO tee /etc/noba-agent.yaml >/dev/null
-$SUDO chmod 600 /etc/noba-agent.yaml
-if command -v systemctl >/dev/null 2>&1; then
-  echo "[noba] Installing systemd unit"
-  $SUDO tee /etc/systemd/system/noba-agent.service >/dev/null <<'UNIT'
-[Unit]
-Description=NOBA Agent
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-ExecStart=/opt/noba-agent/noba-agent --config /etc/noba-agent.yaml
-Restart=always
-RestartSec=30
-StandardOutput=journal
-StandardError=journal
-SyslogIdentifier=noba-agent
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+printf 'server: %s\napi_key: %s\ninterval: 30\nhostname: %s\n' "$SERVER" "$KEY" "$HOSTNAME_VALUE" | $SUDO tee "$CONFIG" >/dev/null
+$SUDO chmod 600 "$CONFIG"
+if [ -d "$ROOT/run/systemd/system" ] && command -v systemctl >/dev/null 2>&1; then
+  echo "[noba] Installing systemd unit noba-agent.service"
+  $SUDO mkdir -p "$ROOT/etc/systemd/system"
+  $SUDO tee "$ROOT/etc/systemd/system/noba-agent.service" >/dev/null <<'UNIT'
+` + systemd.AgentUnit + `UNIT
+  $SUDO chmod 644 "$ROOT/etc/systemd/system/noba-agent.service"
   $SUDO systemctl daemon-reload
-  $SUDO systemctl enable --now noba-agent
+  $SUDO systemctl enable noba-agent
+  $SUDO systemctl restart noba-agent
   echo "[noba] Agent installed and started"
 else
-  echo "[noba] systemd not found: start $INSTALL_DIR/noba-agent --config /etc/noba-agent.yaml yourself"
+  echo "[noba] systemd not found: start $INSTALL_DIR/noba-agent --config $CONFIG yourself"
 fi
 `
 }
