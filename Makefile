@@ -2,7 +2,7 @@
 GO ?= go
 GOFLAGS_RACE ?= -race
 
-.PHONY: run build agents deps test test-go fuzz web web-test lint fmt-check vet
+.PHONY: run build agents release deps test test-go fuzz web web-test lint fmt-check vet
 
 ## run: build the web UI and the binaries, then start the server (see README for the environment)
 run: build
@@ -24,6 +24,11 @@ agents:
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=7 $(GO) build -trimpath -ldflags="-s -w" -o "$$out" ./cmd/noba-agent || exit 1; \
 	  echo "$(AGENT_VERSION)" > "$$out.version"; \
 	done
+
+## release: static noba and noba-agent for every supported platform into dist/, with SHA256SUMS
+## (scripts/release.sh; VERSION=X.Y.Z sets both versions). Builds the web UI first.
+release: web
+	./scripts/release.sh
 
 ## web: build the single-page app into web/dist (skipped when web/ has no package.json)
 web:

@@ -16,6 +16,9 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v podman >/dev/null 2>&1 || need+=(podman runc netavark aardvark-dns iptables catatonit)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# caddy validates the scaled compose example's Caddyfile (deploy/); systemd-analyze verifies the units.
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # restic for the backup tests; smartctl and rclone for operations/integrations.
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v smartctl >/dev/null 2>&1 || need+=(smartmontools)

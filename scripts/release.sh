@@ -4,7 +4,7 @@
 # every platform, into $DIST (default dist/), plus SHA256SUMS in sha256sum's
 # format. The agent files are named as /api/agent/update looks them up
 # (noba-agent-<os>-<arch>[.exe]), so they can be copied as they are into the
-# server's $NOBA_DATA_DIR/agent/.
+# server's $NOBA_DATA_DIR/agent/ with their .version sidecars.
 #   scripts/release.sh                    everything (make release)
 #   PLATFORMS="linux/arm64" BINARIES=noba-agent scripts/release.sh
 # VERSION sets both versions; SERVER_VERSION / AGENT_VERSION one each
@@ -36,6 +36,9 @@ build() { # binary os/arch
   echo "release: $DIST/$name"
   CGO_ENABLED=0 GOOS=$os GOARCH=$arch GOARM=$goarm go build -trimpath -tags timetzdata \
     -ldflags "$ldflags" -o "$DIST/$name" "./cmd/$bin"
+  # -trimpath keeps -ldflags out of the build info, so the server reads an
+  # agent's version from this sidecar (as for make agents).
+  if [ "$bin" = noba-agent ]; then echo "$AGENT_VERSION" > "$DIST/$name.version"; fi
 }
 
 for bin in $BINARIES; do
