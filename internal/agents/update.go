@@ -201,7 +201,8 @@ func (r *Room) autoUpdate(host, version, impl, platform, arch string, cmds []wir
 }
 
 // serverURL works out the URL agents should use (spec 20 §12.2): the
-// serverUrl setting, else the request's (forwarded) host. It refuses
+// serverUrl setting, else the request's host (the forwarded one when a
+// trusted proxy sent it). It refuses
 // localhost addresses, which a remote host cannot reach.
 func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg string, allowLoopback bool) (string, error) {
 	u := strings.TrimSpace(override)
@@ -209,7 +210,15 @@ func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg st
 		u = strings.TrimSpace(r.d.Settings.String("serverUrl"))
 	}
 	if u == "" {
-		host := req.Header.Get("X-Forwarded-Host")
+		// X-Forwarded-* are believed only from a trusted reverse proxy
+		// (NOBA_TRUST_PROXY / NOBA_TRUSTED_PROXIES, as for the client
+		// address): anyone else could make the server hand out a script
+		// or update pointing at their own host.
+		proxied := httpx.FromTrustedProxy(req.Context())
+		host := ""
+		if proxied {
+			host = req.Header.Get("X-Forwarded-Host")
+		}
 		if host == "" {
 			host = req.Host
 		}
@@ -219,7 +228,7 @@ func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg st
 		scheme := "http"
 		if r.d.Settings != nil && truthy(r.d.Settings.Value("sslEnabled")) {
 			scheme = "https"
-		} else if p := req.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		} else if p := req.Header.Get("X-Forwarded-Proto"); proxied && (p == "https" || p == "http") {
 			scheme = p
 		}
 		u = scheme + "://" + host
