@@ -126,7 +126,8 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// views). Plugins is a nil-safe seam for its room.
 	rs.stats = stats.New(stats.Deps{Store: statsStore, History: history, Bus: s.Bus, Settings: s.Settings,
 		Source: s.Opts.StatsSource, Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now,
-		Log: s.Log.With("room", "stats"), Integrations: rs.integrations, Alerts: rs.alerts, Agents: rs.agents})
+		Log: s.Log.With("room", "stats"), Integrations: rs.integrations, Alerts: rs.alerts, Agents: rs.agents,
+		Plugins: &rs.pluginCards})
 
 	// monitoring (router 6). Backups is a nil-safe seam for its room.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)
