@@ -137,7 +137,7 @@ func (r *Room) artefactFor(goos, goarch string) (artefact, bool) {
 func (r *Room) update(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, false, "Missing X-Agent-Key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	q := req.URL.Query()
@@ -268,7 +268,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func (r *Room) installScript(w http.ResponseWriter, req *http.Request) {
 	_, kerr := r.checkKey(req, true, "Missing agent key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	server, err := r.serverURL(req, "",
