@@ -45,6 +45,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	rs := &rooms{}
 	adminStore := admin.NewStore(s.DB)
 	rs.audit = admin.NewAuditor(adminStore, s.Log.With("room", "audit"), s.Opts.Now)
+	s.closers = append(s.closers, rs.audit.Close) // flushes the audit queue before the database closes
 
 	// auth
 	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
