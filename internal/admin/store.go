@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -126,4 +127,21 @@ func (s *sqlStore) Changes(ctx context.Context, limit int) ([]ChangeSet, error) 
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// AddAudits writes es in one transaction (the Auditor's batches).
+func (s *sqlStore) AddAudits(ctx context.Context, es []Entry) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, e := range es {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit (timestamp, username, action, details, ip) VALUES (?, ?, ?, ?, ?)`,
+				e.Time, e.Username, e.Action, e.Details, e.IP); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add audit: %w", err)
+	}
+	return nil
 }

@@ -70,9 +70,14 @@ func readable(p string) (string, error) {
 		}
 	}
 	for _, pat := range []string{"/.ssh/id_", "/private/key"} {
-		if strings.Contains(r, pat) {
+		if strings.Contains(r, pat) && !strings.HasSuffix(r, ".pub") {
 			return "", wire.Messagef("Denied pattern: %s", pat)
 		}
+	}
+	// The server's read rules again, on the resolved path (a symlink to a
+	// private key is refused as the key is).
+	if err := wire.CheckReadPath(filepath.ToSlash(r)); err != nil && runtime.GOOS != "windows" {
+		return "", wire.Messagef("Denied path: %s", r)
 	}
 	return r, nil
 }

@@ -101,6 +101,7 @@ type Room struct {
 	hub   *hub
 	now   func() time.Time
 	keys  keyCache
+	guard keyGuard // wrong agent keys per address
 	xfers *transfers
 
 	hookMu sync.RWMutex

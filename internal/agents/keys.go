@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path"
 
+	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -55,6 +56,16 @@ func agentKeyOf(req *http.Request, allowQuery bool) string {
 type keyError struct {
 	status int
 	msg    string
+	// retry, for 429, is the Retry-After value.
+	retry string
+}
+
+// write answers the failed check.
+func (e *keyError) write(w http.ResponseWriter) {
+	if e.retry != "" {
+		w.Header().Set("Retry-After", e.retry)
+	}
+	httpx.WriteError(w, e.status, e.msg)
 }
 
 // checkKey authenticates an agent request. missingMsg is the endpoint's
@@ -63,14 +74,23 @@ type keyError struct {
 func (r *Room) checkKey(req *http.Request, allowQuery bool, missingMsg string, sameStatus bool) (principalKey, *keyError) {
 	k := agentKeyOf(req, allowQuery)
 	if k == "" {
-		return principalKey{}, &keyError{http.StatusUnauthorized, missingMsg}
+		return principalKey{}, &keyError{status: http.StatusUnauthorized, msg: missingMsg}
+	}
+	// Wrong keys are limited per address (keyguard.go); a valid key
+	// gives its token back.
+	giveBack, wait, allowed := r.guard.take(req, r.now())
+	if !allowed {
+		return principalKey{}, &keyError{http.StatusTooManyRequests, "Too many invalid agent keys from this address; retry later", retryAfter(wait)}
 	}
 	p, ok := r.matchKey(k)
+	if ok {
+		giveBack()
+	}
 	if !ok {
 		if sameStatus {
-			return principalKey{}, &keyError{http.StatusUnauthorized, "Invalid agent key"}
+			return principalKey{}, &keyError{status: http.StatusUnauthorized, msg: "Invalid agent key"}
 		}
-		return principalKey{}, &keyError{http.StatusForbidden, "Invalid agent key"}
+		return principalKey{}, &keyError{status: http.StatusForbidden, msg: "Invalid agent key"}
 	}
 	return p, nil
 }

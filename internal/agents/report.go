@@ -20,7 +20,7 @@ import (
 func (r *Room) report(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, false, "Missing X-Agent-Key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, wire.MaxReport))

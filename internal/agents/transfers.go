@@ -69,7 +69,7 @@ func safeName(name string) string {
 func (r *Room) fileUpload(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, false, "Invalid agent key", true)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	h := req.Header
@@ -197,7 +197,7 @@ func (t *transfers) assemble(x *transfer, final string) (string, error) {
 func (r *Room) fileDownload(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, false, "Invalid agent key", true)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	id := req.PathValue("transfer_id")

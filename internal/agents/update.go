@@ -138,7 +138,7 @@ func (r *Room) artefactFor(goos, goarch string) (artefact, bool) {
 func (r *Room) update(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, false, "Missing X-Agent-Key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	q := req.URL.Query()
@@ -202,7 +202,8 @@ func (r *Room) autoUpdate(host, version, impl, platform, arch string, cmds []wir
 }
 
 // serverURL works out the URL agents should use (spec 20 §12.2): the
-// serverUrl setting, else the request's (forwarded) host. It refuses
+// serverUrl setting, else the request's host (the forwarded one when a
+// trusted proxy sent it). It refuses
 // localhost addresses, which a remote host cannot reach.
 func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg string, allowLoopback bool) (string, error) {
 	u := strings.TrimSpace(override)
@@ -210,7 +211,15 @@ func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg st
 		u = strings.TrimSpace(r.d.Settings.String("serverUrl"))
 	}
 	if u == "" {
-		host := req.Header.Get("X-Forwarded-Host")
+		// X-Forwarded-* are believed only from a trusted reverse proxy
+		// (NOBA_TRUST_PROXY / NOBA_TRUSTED_PROXIES, as for the client
+		// address): anyone else could make the server hand out a script
+		// or update pointing at their own host.
+		proxied := httpx.FromTrustedProxy(req.Context())
+		host := ""
+		if proxied {
+			host = req.Header.Get("X-Forwarded-Host")
+		}
 		if host == "" {
 			host = req.Host
 		}
@@ -220,7 +229,7 @@ func (r *Room) serverURL(req *http.Request, override, localhostMsg, noHostMsg st
 		scheme := "http"
 		if r.d.Settings != nil && truthy(r.d.Settings.Value("sslEnabled")) {
 			scheme = "https"
-		} else if p := req.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		} else if p := req.Header.Get("X-Forwarded-Proto"); proxied && (p == "https" || p == "http") {
 			scheme = p
 		}
 		u = scheme + "://" + host
@@ -260,7 +269,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func (r *Room) installScript(w http.ResponseWriter, req *http.Request) {
 	_, kerr := r.checkKey(req, true, "Missing agent key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	server, err := r.serverURL(req, "",

@@ -51,7 +51,7 @@ const idleTimeout = 150 * time.Second
 func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 	pk, kerr := r.checkKey(req, true, "Missing X-Agent-Key", false)
 	if kerr != nil {
-		httpx.WriteError(w, kerr.status, kerr.msg)
+		kerr.write(w)
 		return
 	}
 	if req.Header.Get(wire.HeaderAgentKey) == "" {

@@ -90,7 +90,9 @@ type Room struct {
 	// flight cannot add a session after the revocation swept memory.
 	revMu sync.Mutex
 
-	totpKey *fernet.Key
+	// totpKey seals TOTP secrets (the master key); legacyTOTPKey, when
+	// an older installation left one, still opens what it sealed.
+	totpKey, legacyTOTPKey *fernet.Key
 
 	allowMu sync.Mutex
 	pol     *authPolicy
@@ -123,30 +125,39 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 	return r, nil
 }
 
-// SealTOTP makes the room keep TOTP secrets sealed with the key in
-// keyFile (created on first use) and seals those still stored in plain
-// text (spec 10 §13 S13). Call it before serving.
-func (r *Room) SealTOTP(ctx context.Context, keyFile string) error {
-	k, err := loadTOTPKey(keyFile)
+// SealTOTP makes the room keep TOTP secrets sealed with the master key
+// (the one that seals the secrets in config.yaml; spec 10 §13 S13) and
+// seals again those still stored in plain text (users.conf imports, older
+// databases) or with the key of legacyKeyFile (the own .totp.key of
+// earlier versions, read when present, never created). Secrets no key
+// opens are left as they are and logged. Call it before serving.
+func (r *Room) SealTOTP(ctx context.Context, master *fernet.Key, legacyKeyFile string) error {
+	if master == nil {
+		return errors.New("seal TOTP: no master key")
+	}
+	legacy, err := loadLegacyTOTPKey(legacyKeyFile)
 	if err != nil {
 		return err
 	}
-	r.totpKey = k
+	r.totpKey, r.legacyTOTPKey = master, legacy
 	us, err := r.d.Store.Users(ctx)
 	if err != nil {
 		return err
 	}
+	moved := 0
 	for _, u := range us {
-		if u.TOTPSecret == "" || strings.HasPrefix(u.TOTPSecret, totpPrefix) {
-			continue
-		}
-		sealed, err := r.sealTOTP(u.TOTPSecret)
+		done, err := r.resealTOTP(ctx, u.Username, u.TOTPSecret)
 		if err != nil {
 			return err
 		}
-		if err := r.d.Store.SetTOTP(ctx, u.Username, sealed); err != nil {
-			return err
+		if done {
+			moved++
+		} else if _, current := r.openTOTP(u.TOTPSecret); u.TOTPSecret != "" && !current {
+			r.d.Log.Warn("TOTP secret no key opens; the user cannot pass 2FA until an admin resets it", "user", u.Username)
 		}
+	}
+	if moved > 0 {
+		r.d.Log.Info("TOTP secrets sealed with the master key", "count", moved)
 	}
 	return nil
 }
@@ -538,11 +549,17 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 		if code == "" {
 			return LoginResult{Requires2FA: true, Username: u.Username}, nil
 		}
-		if !r.checkTOTP(u.Username, r.openTOTP(u.TOTPSecret), code) {
+		secret, _ := r.openTOTP(u.TOTPSecret)
+		if !r.checkTOTP(u.Username, secret, code) {
 			// §13 S7: a wrong code counts against the limiter.
 			r.limiter.Fail(t)
 			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)
 			return LoginResult{}, httpx.Unauthorized("Invalid 2FA code")
+		}
+		// A secret written in plain or with the legacy key after start-up
+		// (a restored database) moves to the master key on first use.
+		if _, err := r.resealTOTP(ctx, u.Username, u.TOTPSecret); err != nil {
+			r.d.Log.Warn("reseal TOTP secret", "user", u.Username, "err", err)
 		}
 	}
 	role, ok := authz.ParseRole(u.Role)

@@ -537,7 +537,11 @@ func TestTOTPSecretsSealedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fresh.SealTOTP(context.Background(), filepath.Join(env.Dir, ".totp.key")); err != nil {
+	master, err := env.Server.Settings.MasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.SealTOTP(context.Background(), master, filepath.Join(env.Dir, ".totp.key")); err != nil {
 		t.Fatal(err)
 	}
 	if s := stored("admin"); !strings.HasPrefix(s, "ENC:") || strings.Contains(s, plain) {

@@ -1,8 +1,7 @@
 package auth
 
 import (
-	"crypto/rand"
-	"encoding/base64"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,47 +15,25 @@ import (
 // from users.conf, or written before) are still read, and sealed at start.
 const totpPrefix = "ENC:"
 
-// loadTOTPKey reads the TOTP sealing key at path, creating it (0600,
-// exclusively, so that two starts cannot write two keys) when missing.
-func loadTOTPKey(path string) (*fernet.Key, error) {
-	for range 2 {
-		raw, err := os.ReadFile(path)
-		if err == nil {
-			k, err := fernet.DecodeKey(strings.TrimSpace(string(raw)))
-			if err != nil {
-				return nil, fmt.Errorf("TOTP key %s: %w", path, err)
-			}
-			return k, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("TOTP key: %w", err)
-		}
-		var k fernet.Key
-		if _, err := rand.Read(k[:]); err != nil {
-			return nil, fmt.Errorf("TOTP key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			continue // created meanwhile: read it
-		}
-		if err != nil {
-			return nil, fmt.Errorf("TOTP key: %w", err)
-		}
-		_, werr := f.WriteString(base64.URLEncoding.EncodeToString(k[:]))
-		serr := f.Sync()
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr == nil {
-			werr = serr
-		}
-		if werr != nil {
-			_ = os.Remove(path)
-			return nil, fmt.Errorf("write TOTP key: %w", werr)
-		}
-		return &k, nil
+// loadLegacyTOTPKey reads the key that sealed TOTP secrets before they
+// moved to the master key (spec 10 §13 S13). A missing file is no error
+// (nil key): a new installation never had one, and none is created.
+func loadLegacyTOTPKey(path string) (*fernet.Key, error) {
+	if path == "" {
+		return nil, nil
 	}
-	return nil, errors.New("TOTP key: could not be created")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("legacy TOTP key: %w", err)
+	}
+	k, err := fernet.DecodeKey(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return nil, fmt.Errorf("legacy TOTP key %s: %w", path, err)
+	}
+	return k, nil
 }
 
 // sealTOTP returns the secret as stored.
@@ -72,14 +49,43 @@ func (r *Room) sealTOTP(secret string) (string, error) {
 }
 
 // openTOTP returns the usable secret of a stored one ("" when it cannot be
-// opened: the user then cannot pass 2FA until an admin resets it).
-func (r *Room) openTOTP(stored string) string {
+// opened: the user then cannot pass 2FA until an admin resets it), and
+// whether it is sealed with the master key (false for plain secrets and
+// those of the legacy key, which are to be sealed again).
+func (r *Room) openTOTP(stored string) (string, bool) {
 	if !strings.HasPrefix(stored, totpPrefix) {
-		return stored
+		return stored, false
 	}
-	if r.totpKey == nil {
-		return ""
+	tok := []byte(stored[len(totpPrefix):])
+	if r.totpKey != nil {
+		if msg := fernet.VerifyAndDecrypt(tok, 0, []*fernet.Key{r.totpKey}); msg != nil {
+			return string(msg), true
+		}
 	}
-	msg := fernet.VerifyAndDecrypt([]byte(stored[len(totpPrefix):]), 0, []*fernet.Key{r.totpKey})
-	return string(msg)
+	if r.legacyTOTPKey != nil {
+		if msg := fernet.VerifyAndDecrypt(tok, 0, []*fernet.Key{r.legacyTOTPKey}); msg != nil {
+			return string(msg), false
+		}
+	}
+	return "", false
+}
+
+// resealTOTP stores again with the master key a secret that is plain or
+// sealed with the legacy key; it returns whether it did.
+func (r *Room) resealTOTP(ctx context.Context, username, stored string) (bool, error) {
+	if stored == "" || r.totpKey == nil {
+		return false, nil
+	}
+	secret, current := r.openTOTP(stored)
+	if current || secret == "" {
+		return false, nil // sealed already, or no key opens it (left for an admin to reset)
+	}
+	sealed, err := r.sealTOTP(secret)
+	if err != nil {
+		return false, err
+	}
+	if err := r.d.Store.SetTOTP(ctx, username, sealed); err != nil {
+		return false, fmt.Errorf("reseal TOTP secret of %s: %w", username, err)
+	}
+	return true, nil
 }

@@ -275,6 +275,20 @@ func normalize(v any) any {
 	return v
 }
 
+// MasterKey returns a copy of the master key (created on first use), for
+// the other secrets at rest sealed with it (spec 10 §13 S13: the TOTP
+// secrets in the users table).
+func (st *Settings) MasterKey() (*fernet.Key, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k, err := st.masterKey()
+	if err != nil {
+		return nil, err
+	}
+	c := *k
+	return &c, nil
+}
+
 func (st *Settings) masterKey() (*fernet.Key, error) {
 	if st.key != nil {
 		return st.key, nil

@@ -28,6 +28,16 @@ func Chain(h http.Handler, mws ...Middleware) http.Handler {
 
 type ipKey struct{}
 
+type proxiedKey struct{}
+
+// FromTrustedProxy reports whether the request's TCP peer is one of the
+// trusted reverse proxies (recorded by ClientIPs): only then may its
+// X-Forwarded-* headers be believed.
+func FromTrustedProxy(ctx context.Context) bool {
+	b, _ := ctx.Value(proxiedKey{}).(bool)
+	return b
+}
+
 // ClientIP returns the client address recorded by the ClientIPs middleware.
 func ClientIP(ctx context.Context) string {
 	s, _ := ctx.Value(ipKey{}).(string)
@@ -44,7 +54,17 @@ func ClientIPs(trusted []netip.Prefix) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ip := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ipKey{}, ip)))
+			ctx := context.WithValue(r.Context(), ipKey{}, ip)
+			if len(trusted) > 0 {
+				peer := r.RemoteAddr
+				if h, _, err := net.SplitHostPort(peer); err == nil {
+					peer = h
+				}
+				if isTrusted(peer, trusted) {
+					ctx = context.WithValue(ctx, proxiedKey{}, true)
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

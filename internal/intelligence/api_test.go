@@ -304,3 +304,25 @@ func TestDriftHistoryPrune(t *testing.T) {
 		t.Errorf("latest rows after prune: %v", res.Results)
 	}
 }
+
+// A drift baseline of the files admins watch most (sshd_config, /etc/hosts)
+// is accepted (file_checksum only reads); credentials are still refused.
+func TestBaselineReadRules(t *testing.T) {
+	env := servertest.New(t)
+	admin := env.Token("admin")
+	hash := strings.Repeat("ab", 32)
+	for _, p := range []string{"/etc/ssh/sshd_config", "/etc/hosts", "/etc/passwd"} {
+		if st, b := env.Do("POST", "/api/baselines", admin, map[string]any{"path": p, "expected_hash": hash}); st != 200 {
+			t.Errorf("baseline of %s: %d %s", p, st, b)
+		}
+	}
+	for p, want := range map[string]string{
+		"/etc/shadow":                   "Path '/etc/shadow' is on the denylist",
+		"/root/.ssh/id_ed25519":         "Path '/root/.ssh/id_ed25519' holds secrets and is never read",
+		"/etc/ssh/ssh_host_ed25519_key": "Path '/etc/ssh/ssh_host_ed25519_key' holds secrets and is never read",
+	} {
+		if st, b := env.Do("POST", "/api/baselines", admin, map[string]any{"path": p, "expected_hash": hash}); st != 400 || errMsg(b) != want {
+			t.Errorf("baseline of %s: %d %s", p, st, b)
+		}
+	}
+}

@@ -228,8 +228,8 @@ func (r *Room) createBaseline(ctx context.Context, in *bodyIn) (*idOut, error) {
 	if !strings.HasPrefix(path, "/") || len(path) > 4096 {
 		return nil, httpx.Invalid("File path must be absolute")
 	}
-	// The agents refuse what the command path rules refuse: say so now.
-	if err := wire.CheckPath(path); err != nil {
+	// The agents refuse what the read rules of file_checksum refuse: say so now.
+	if err := wire.CheckReadPath(path); err != nil {
 		return nil, httpx.Invalid("%s", err.Error())
 	}
 	if hash == "" {

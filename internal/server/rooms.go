@@ -45,6 +45,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	rs := &rooms{}
 	adminStore := admin.NewStore(s.DB)
 	rs.audit = admin.NewAuditor(adminStore, s.Log.With("room", "audit"), s.Opts.Now)
+	s.closers = append(s.closers, rs.audit.Close) // flushes the audit queue before the database closes
 
 	// auth
 	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
@@ -126,7 +127,8 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// views). Plugins is a nil-safe seam for its room.
 	rs.stats = stats.New(stats.Deps{Store: statsStore, History: history, Bus: s.Bus, Settings: s.Settings,
 		Source: s.Opts.StatsSource, Interval: s.Opts.StatsInterval, HistoryDays: s.Cfg.HistoryDays, Now: s.Opts.Now,
-		Log: s.Log.With("room", "stats"), Integrations: rs.integrations, Alerts: rs.alerts, Agents: rs.agents})
+		Log: s.Log.With("room", "stats"), Integrations: rs.integrations, Alerts: rs.alerts, Agents: rs.agents,
+		Plugins: &rs.pluginCards})
 
 	// monitoring (router 6). Backups is a nil-safe seam for its room.
 	_, listenPort, _ := net.SplitHostPort(s.Cfg.Listen)

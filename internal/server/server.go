@@ -190,8 +190,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s.rooms = rs
 	auth.a = rs.auth
-	// Spec 10 §13 S13: TOTP secrets sealed at rest.
-	if err := rs.auth.SealTOTP(ctx, filepath.Join(cfg.DataDir, ".totp.key")); err != nil {
+	// Spec 10 §13 S13: TOTP secrets sealed at rest with the master key;
+	// those of the own .totp.key of earlier versions move to it.
+	master, err := s.Settings.MasterKey()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := rs.auth.SealTOTP(ctx, master, filepath.Join(cfg.DataDir, ".totp.key")); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/noba-go/noba/internal/alerts/notify"
@@ -32,8 +33,23 @@ type adminRooms struct {
 	backups *backups.Room
 	// plugins (router 3): external executables, docs/plugins.md
 	plugins *plugins.Room
+	// pluginCards feeds the plugins' cards into the stats payload (the
+	// stats room is built before the plugins room).
+	pluginCards pluginCards
 	// reports (router 3: logs, reports, Grafana template, runbooks, Graylog)
 	reports *reports.Room
+}
+
+// pluginCards is the stats room's PluginSource: the cards of the plugins
+// room once it is built, none before.
+type pluginCards struct{ p atomic.Pointer[plugins.Room] }
+
+// Cards implements stats.PluginSource.
+func (c *pluginCards) Cards() []map[string]any {
+	if p := c.p.Load(); p != nil {
+		return p.Cards()
+	}
+	return nil
 }
 
 // reportHistory reads history for the reports room from the stats room.
@@ -91,6 +107,7 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 	if _, err := rs.plugins.Reload(ctx); err != nil {
 		s.Log.Warn("plugin discovery failed", "err", err)
 	}
+	rs.pluginCards.p.Store(rs.plugins)
 	s.mount(rs.plugins)
 
 	// reports: history from the stats room.

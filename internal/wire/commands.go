@@ -115,8 +115,8 @@ func newOf[T any, P interface {
 	return func() Params { return P(new(T)) }
 }
 
-func pathSpec(required bool) func() Params {
-	return func() Params { return &PathParams{required: required} }
+func pathSpec(required, write bool) func() Params {
+	return func() Params { return &PathParams{required: required, write: write} }
 }
 
 // registry is the shared command catalogue (spec 20 §7).
@@ -130,13 +130,13 @@ func init() {
 		{CmdNetworkTest, Low, newOf[NetworkTestParams]()},
 		{CmdPackageUpdates, Low, none},
 		{CmdSystemInfo, Low, none},
-		{CmdDiskUsage, Low, pathSpec(false)},
+		{CmdDiskUsage, Low, pathSpec(false, false)},
 		{CmdListServices, Low, none},
 		{CmdListUsers, Low, none},
 		{CmdFileRead, Low, newOf[FileReadParams]()},
 		{CmdFileList, Low, newOf[FileListParams]()},
 		{CmdFileChecksum, Low, newOf[FileChecksumParams]()},
-		{CmdFileStat, Low, pathSpec(true)},
+		{CmdFileStat, Low, pathSpec(true, false)},
 		{CmdContainerList, Low, newOf[ContainerListParams]()},
 		{CmdContainerLogs, Low, newOf[ContainerLogsParams]()},
 		{CmdDNSLookup, Low, newOf[DNSLookupParams]()},
@@ -160,7 +160,7 @@ func init() {
 
 		{CmdExec, High, newOf[ExecParams]()},
 		{CmdFileWrite, High, newOf[FileWriteParams]()},
-		{CmdFileDelete, High, pathSpec(true)},
+		{CmdFileDelete, High, pathSpec(true, true)},
 		{CmdUpdateAgent, High, none},
 		{CmdPackageInstall, High, newOf[PackageParams]()},
 		{CmdPackageRemove, High, newOf[PackageParams]()},
@@ -291,14 +291,57 @@ var ForbiddenGroups = []string{"sudo", "wheel", "root", "adm", "shadow"}
 // VerifyTypes are the verification types of verify_backup.
 var VerifyTypes = []string{"checksum", "restore_test", "db_integrity"}
 
-var deniedExact = []string{"/etc/shadow", "/etc/passwd", "/etc/sudoers", "/etc/hosts", "/etc/ssh/sshd_config",
-	"/root/.ssh/authorized_keys", "/boot/grub/grub.cfg", "/proc", "/sys", "/dev"}
+// The path rules (spec 20 §7.5), as a user of a homelab dashboard expects
+// them. The spec's server list refused every command the files an admin
+// watches most (sshd_config, /etc/hosts, /etc/passwd), so a drift baseline
+// or a checksum of them could not even be asked for; reading is now told
+// apart from writing:
+//
+//   - Every command: a path is not empty, has no NUL and no ".." segment,
+//     and never reaches the kernel's pseudo-filesystems (/proc, /sys, /dev:
+//     process environments, kernel memory, devices) or /run/secrets.
+//   - Read-only commands (file_read, file_list, file_stat, file_checksum,
+//     disk_usage, verify_backup, file_transfer, follow_logs, drift
+//     baselines; CheckReadPath) read ordinary configuration, world-readable
+//     or not (/etc/hosts, /etc/ssh/sshd_config, /etc/passwd, /etc/sudoers,
+//     authorized_keys, grub.cfg), but never a credential: the password hash
+//     databases (/etc/shadow, /etc/gshadow, their "-" backups,
+//     /etc/security/opasswd), private keys (SSH id_* but not id_*.pub, SSH
+//     host keys /etc/ssh/ssh_host_*_key, the TLS private/ directories, any
+//     *.key file such as NOBA's own .master.key) and GnuPG homes.
+//   - Writing commands (file_write, file_delete, file_push; CheckPath) are
+//     refused all of that and, on top, the spec's system files whose damage
+//     locks an admin out (/etc/passwd, /etc/sudoers, /etc/hosts,
+//     sshd_config, root's authorized_keys, grub.cfg). The agent confines
+//     writes further to its own directories and applies the read rules
+//     again after resolving symlinks.
+var (
+	// deniedExact are refused to every command.
+	deniedExact = []string{"/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd",
+		"/proc", "/sys", "/dev"}
+	// deniedPrefixes are refused to every command.
+	deniedPrefixes = []string{"/proc/", "/sys/", "/dev/", "/run/secrets/", "/etc/ssl/private/", "/etc/pki/tls/private/"}
+	// writeDeniedExact are refused to writing commands only.
+	writeDeniedExact = []string{"/etc/passwd", "/etc/sudoers", "/etc/hosts", "/etc/ssh/sshd_config",
+		"/root/.ssh/authorized_keys", "/boot/grub/grub.cfg"}
+)
 
-var deniedPrefixes = []string{"/proc/", "/sys/", "/dev/", "/run/secrets/"}
-
-// CheckPath applies the server's path rules (spec 20 §7.5) to a command's
-// path parameter and returns the message of the first rule it breaks.
+// CheckPath applies the path rules of writing commands (spec 20 §7.5; see
+// above) to a command's path parameter and returns the message of the
+// first rule it breaks.
 func CheckPath(p string) error {
+	if err := CheckReadPath(p); err != nil {
+		return err
+	}
+	if slices.Contains(writeDeniedExact, path.Clean(p)) || slices.Contains(writeDeniedExact, p) {
+		return errf("Path '%s' is on the denylist", p)
+	}
+	return nil
+}
+
+// CheckReadPath applies the path rules of read-only commands (see above):
+// ordinary configuration files pass, credentials and traversal do not.
+func CheckReadPath(p string) error {
 	if p == "" {
 		return errf("Path must not be empty")
 	}
@@ -319,7 +362,27 @@ func CheckPath(p string) error {
 			return errf("Path '%s' matches a denied pattern", p)
 		}
 	}
+	if SecretFile(clean) {
+		return errf("Path '%s' holds secrets and is never read", p)
+	}
 	return nil
+}
+
+// SecretFile reports whether the clean path p names a private key or a
+// secret store by its name (the agent asks it again of resolved paths).
+func SecretFile(p string) bool {
+	base := path.Base(p)
+	switch {
+	case strings.Contains(p, "/.ssh/id_") && !strings.HasSuffix(base, ".pub"):
+		return true
+	case strings.HasPrefix(p, "/etc/ssh/ssh_host_") && strings.HasSuffix(base, "_key"):
+		return true
+	case strings.HasSuffix(base, ".key"), strings.Contains(p, "/private/key"):
+		return true
+	case strings.Contains(p+"/", "/.gnupg/"):
+		return true
+	}
+	return false
 }
 
 // Message is an error whose text is shown to users as it is (the spec's

@@ -97,7 +97,7 @@ type FollowLogsParams struct {
 // Validate implements Params.
 func (p *FollowLogsParams) Validate() error {
 	if p.Path != "" {
-		if err := CheckPath(p.Path); err != nil {
+		if err := CheckReadPath(p.Path); err != nil {
 			return err
 		}
 	}
@@ -143,14 +143,21 @@ func (p *NetworkTestParams) Validate() error {
 	return oneOfValue("mode", p.Mode, []string{"ping", "trace"}, false)
 }
 
-// PathParams: disk_usage (path optional), file_stat, file_delete (required).
+// PathParams: disk_usage (path optional), file_stat, file_delete (required;
+// the one that writes).
 type PathParams struct {
 	Path     string `json:"path"`
 	required bool
+	write    bool
 }
 
 // Validate implements Params.
-func (p *PathParams) Validate() error { return pathValue(p.Path, p.required) }
+func (p *PathParams) Validate() error {
+	if p.write {
+		return writePathValue(p.Path, p.required)
+	}
+	return pathValue(p.Path, p.required)
+}
 
 // FileReadParams: file_read.
 type FileReadParams struct {
@@ -210,7 +217,7 @@ type FileWriteParams struct {
 
 // Validate implements Params.
 func (p *FileWriteParams) Validate() error {
-	if err := pathValue(p.Path, true); err != nil {
+	if err := writePathValue(p.Path, true); err != nil {
 		return err
 	}
 	if p.Content == nil {
@@ -271,7 +278,7 @@ func (p *FilePushParams) Dest() string {
 
 // Validate implements Params.
 func (p *FilePushParams) Validate() error {
-	if err := pathValue(p.Dest(), true); err != nil {
+	if err := writePathValue(p.Dest(), true); err != nil {
 		return err
 	}
 	if p.TransferID == "" {
@@ -532,7 +539,16 @@ func oneOfValue(k, s string, allowed []string, required bool) error {
 	return nil
 }
 
+// pathValue applies the read rules to the path of a read-only command.
 func pathValue(p string, required bool) error {
+	if p == "" && !required {
+		return nil
+	}
+	return CheckReadPath(p)
+}
+
+// writePathValue applies the write rules to the path of a writing command.
+func writePathValue(p string, required bool) error {
 	if p == "" && !required {
 		return nil
 	}
