@@ -110,7 +110,9 @@ func (r *Room) report(ctx context.Context, _ *struct{}) (*backupMessageOut, erro
 	if nas == nil && cloud == nil {
 		return nil, httpx.NotFound("No backup state found")
 	}
-	if !r.d.Settings.Current().Notifications.Email.Enabled || r.d.Mailer == nil {
+	notif, _ := r.d.Settings.View()["notifications"].(map[string]any) // shared: read only
+	ec, _ := notif["email"].(map[string]any)
+	if en, _ := ec["enabled"].(bool); !en || r.d.Mailer == nil {
 		return nil, httpx.Invalid("Email notifications not configured")
 	}
 	var b strings.Builder
