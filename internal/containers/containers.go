@@ -111,7 +111,7 @@ var errNoRuntime = httpx.NotFound("No container runtime found")
 // Host returns the engine address in use: the dockerHost setting, else the
 // default host, else the Docker socket.
 func (r *Room) Host() string {
-	h := r.typed().DockerHost
+	h := strings.TrimSpace(r.typed().DockerHost)
 	if h == "" {
 		h = r.d.DefaultHost
 	}
