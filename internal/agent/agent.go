@@ -280,8 +280,8 @@ func (a *Agent) execute(ctx context.Context, id, cmd string, params map[string]a
 	if params == nil {
 		params = map[string]any{}
 	}
-	c := &call{id: id, cmd: cmd, params: params, ws: viaWS, agent: a}
-	fields := a.handle(ctx, c)
+	c := &call{id: id, cmd: cmd, ws: viaWS, agent: a}
+	fields := a.handle(ctx, c, params)
 	if viaWS {
 		if err := a.sendWS(ctx, wire.Result(id, cmd, fields, true)); err == nil {
 			a.after(c, fields)

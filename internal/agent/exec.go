@@ -77,9 +77,9 @@ func splitArgs(s string) ([]string, error) {
 
 // hExec runs a command (argv, no shell; PowerShell on Windows). Over the
 // WebSocket it streams merged output line by line before the result.
-func hExec(ctx context.Context, c *call) map[string]any {
-	command := c.str("command")
-	timeout := min(c.int("timeout", 30), 60)
+func hExec(ctx context.Context, c *call, in *wire.ExecParams) map[string]any {
+	command := in.Command
+	timeout := min(intOr(in.Timeout, 30), 60)
 	var argv []string
 	if runtime.GOOS == "windows" {
 		argv = []string{"powershell", "-NoProfile", "-NonInteractive", "-Command", command}

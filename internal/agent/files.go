@@ -128,8 +128,8 @@ func (a *Agent) writable(p string) (string, error) {
 	return "", wire.Messagef("Write denied: path must be under %s, /tmp/noba-*", strings.Join(a.writeRoots(), ", "))
 }
 
-func hFileRead(_ context.Context, c *call) map[string]any {
-	p, err := readable(c.str("path"))
+func hFileRead(_ context.Context, c *call, in *wire.FileReadParams) map[string]any {
+	p, err := readable(in.Path)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -141,13 +141,13 @@ func hFileRead(_ context.Context, c *call) map[string]any {
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return fail("Not a file: %s", p)
 	}
-	if off := c.int("offset", 0); off > 0 {
+	if off := intOr(in.Offset, 0); off > 0 {
 		if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
 			return fail("%v", err)
 		}
 	}
 	var content string
-	if n := c.int("lines", 0); n > 0 {
+	if n := intOr(in.Lines, 0); n > 0 {
 		var b strings.Builder
 		sc := bufio.NewScanner(io.LimitReader(f, wire.OutputCap))
 		for i := 0; i < n && sc.Scan(); i++ {
@@ -163,8 +163,8 @@ func hFileRead(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"path": p, "size": len([]rune(content)), "content": content})
 }
 
-func hFileList(_ context.Context, c *call) map[string]any {
-	dir := c.str("path")
+func hFileList(_ context.Context, c *call, in *wire.FileListParams) map[string]any {
+	dir := in.Path
 	if dir == "" {
 		dir = "."
 	}
@@ -172,11 +172,11 @@ func hFileList(_ context.Context, c *call) map[string]any {
 	if err != nil {
 		return fail("%v", err)
 	}
-	pat := c.str("pattern")
+	pat := in.Pattern
 	if pat == "" {
 		pat = "*"
 	}
-	maxN := min(max(c.int("max", 500), 1), 500)
+	maxN := min(max(intOr(in.Max, 500), 1), 500)
 	matches, err := filepath.Glob(filepath.Join(d, pat))
 	if err != nil {
 		return fail("Invalid pattern")
@@ -216,12 +216,12 @@ func hashFile(p, algo string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-func hFileChecksum(_ context.Context, c *call) map[string]any {
-	p, err := readable(c.str("path"))
+func hFileChecksum(_ context.Context, c *call, in *wire.FileChecksumParams) map[string]any {
+	p, err := readable(in.Path)
 	if err != nil {
 		return fail("%v", err)
 	}
-	algo := c.str("algorithm")
+	algo := in.Algorithm
 	if algo == "" {
 		algo = "sha256"
 	}
@@ -232,8 +232,8 @@ func hFileChecksum(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"path": p, "algorithm": algo, "checksum": sum})
 }
 
-func hFileStat(_ context.Context, c *call) map[string]any {
-	raw := c.str("path")
+func hFileStat(_ context.Context, c *call, in *wire.PathParams) map[string]any {
+	raw := in.Path
 	p, err := readable(raw)
 	if err != nil {
 		return fail("%v", err)
@@ -316,12 +316,12 @@ func writeFileAtomic(p string, data io.Reader, mode os.FileMode) (int64, error) 
 	return n, nil
 }
 
-func hFileWrite(_ context.Context, c *call) map[string]any {
-	p, err := c.agent.writable(c.str("path"))
+func hFileWrite(_ context.Context, c *call, in *wire.FileWriteParams) map[string]any {
+	p, err := c.agent.writable(in.Path)
 	if err != nil {
 		return fail("%v", err)
 	}
-	content, _ := c.params["content"].(string)
+	content := *in.Content
 	if len(content) > wire.MaxWriteContent {
 		return fail("Content exceeds 1 MiB")
 	}
@@ -337,8 +337,8 @@ func hFileWrite(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"path": p, "bytes_written": n})
 }
 
-func hFileDelete(_ context.Context, c *call) map[string]any {
-	p, err := c.agent.writable(c.str("path"))
+func hFileDelete(_ context.Context, c *call, in *wire.PathParams) map[string]any {
+	p, err := c.agent.writable(in.Path)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -360,13 +360,13 @@ func hFileDelete(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"path": p, "deleted": true})
 }
 
-func hVerifyBackup(_ context.Context, c *call) map[string]any {
+func hVerifyBackup(_ context.Context, c *call, in *wire.VerifyBackupParams) map[string]any {
 	a := c.agent
-	p, err := readable(c.str("path"))
+	p, err := readable(in.Path)
 	if err != nil {
 		return fail("%v", err)
 	}
-	typ := c.str("verification_type")
+	typ := in.VerificationType
 	if typ == "" {
 		typ = "checksum"
 	}
@@ -456,11 +456,8 @@ func tarMembers(p string) ([]string, int, error) {
 
 // hFileTransfer uploads a local file to the server in 256 KiB chunks with
 // its SHA-256 (spec 20 §9.1).
-func hFileTransfer(ctx context.Context, c *call) map[string]any {
-	src := c.str("path")
-	if src == "" {
-		src = c.str("source")
-	}
+func hFileTransfer(ctx context.Context, c *call, in *wire.FileTransferParams) map[string]any {
+	src := in.File()
 	p, err := readable(src)
 	if err != nil {
 		return fail("%v", err)
@@ -534,16 +531,13 @@ func (a *Agent) uploadChunk(ctx context.Context, id string, i, total int, name, 
 
 // hFilePush downloads a pushed file, verifies its SHA-256 and writes it
 // (spec 20 §9.2) inside the write allowlist.
-func hFilePush(ctx context.Context, c *call) map[string]any {
-	dest := c.str("path")
-	if dest == "" {
-		dest = c.str("destination")
-	}
+func hFilePush(ctx context.Context, c *call, in *wire.FilePushParams) map[string]any {
+	dest := in.Dest()
 	p, err := c.agent.writable(dest)
 	if err != nil {
 		return fail("%v", err)
 	}
-	id := c.str("transfer_id")
+	id := in.TransferID
 	if !wire.ValidTransferID(id) {
 		return fail("Invalid transfer_id")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,83 +17,116 @@ import (
 	"github.com/noba-go/noba/internal/wire"
 )
 
-// call is one command being executed.
+// call is one command being executed. Its parameters are not kept as a
+// map: handle decodes them once into the command's parameter struct of
+// the shared registry (internal/wire) and hands that to the handler.
 type call struct {
 	id, cmd string
-	params  map[string]any
 	ws      bool
 	agent   *Agent
 	// then runs after the result was handed over (restart, stop).
 	then func()
 }
 
-func (c *call) str(k string) string { s, _ := c.params[k].(string); return strings.TrimSpace(s) }
+// intOr is an optional integer parameter's value, def when absent.
+func intOr(v *int, def int) int {
+	if v == nil {
+		return def
+	}
+	return *v
+}
 
-func (c *call) int(k string, def int) int { return wire.IntOf(c.params[k], def) }
+// handler runs one command type with its decoded, validated parameters
+// and returns its result fields. params is the parameter struct's type
+// (the registry's), checked against the registry by the tests.
+type handler struct {
+	run    func(ctx context.Context, c *call, p wire.Params) map[string]any
+	params reflect.Type
+}
 
-func (c *call) bool(k string) bool { b, _ := c.params[k].(bool); return b }
+// with adapts a handler taking its typed parameter struct.
+func with[P any, PP interface {
+	*P
+	wire.Params
+}](h func(context.Context, *call, PP) map[string]any) handler {
+	return handler{params: reflect.TypeFor[PP](), run: func(ctx context.Context, c *call, p wire.Params) map[string]any {
+		tp, ok := p.(PP)
+		if !ok {
+			return fail("command %s: parameters %T, want %T", c.cmd, p, tp)
+		}
+		return h(ctx, c, tp)
+	}}
+}
 
-// handler runs one command type and returns its result fields.
-type handler func(ctx context.Context, c *call) map[string]any
+// plain adapts a handler of a command that takes no parameters.
+func plain(h func(context.Context, *call) map[string]any) handler {
+	return handler{params: reflect.TypeFor[*wire.NoParams](), run: func(ctx context.Context, c *call, _ wire.Params) map[string]any {
+		return h(ctx, c)
+	}}
+}
 
 // handlers is the command registry of the agent (spec 20 §7).
 var handlers map[string]handler
 
 func init() {
 	handlers = map[string]handler{
-		wire.CmdPing:                hPing,
-		wire.CmdCheckService:        hCheckService,
-		wire.CmdGetLogs:             hGetLogs,
-		wire.CmdNetworkTest:         hNetworkTest,
-		wire.CmdPackageUpdates:      hPackageUpdates,
-		wire.CmdSystemInfo:          hSystemInfo,
-		wire.CmdDiskUsage:           hDiskUsage,
-		wire.CmdListServices:        hListServices,
-		wire.CmdListUsers:           hListUsers,
-		wire.CmdFileRead:            hFileRead,
-		wire.CmdFileList:            hFileList,
-		wire.CmdFileChecksum:        hFileChecksum,
-		wire.CmdFileStat:            hFileStat,
-		wire.CmdContainerList:       hContainerList,
-		wire.CmdContainerLogs:       hContainerLogs,
-		wire.CmdDNSLookup:           hDNSLookup,
-		wire.CmdNetworkConfig:       hNetworkConfig,
-		wire.CmdNetworkStats:        hNetworkStats,
-		wire.CmdEndpointCheck:       hEndpointCheck,
-		wire.CmdFollowLogs:          hFollowLogs,
-		wire.CmdStopStream:          hStopStream,
-		wire.CmdGetStream:           hGetStream,
-		wire.CmdDiscoverServices:    hDiscoverServices,
-		wire.CmdNetworkDiscover:     hNetworkDiscover,
-		wire.CmdSecurityScan:        hSecurityScan,
-		wire.CmdVerifyBackup:        hVerifyBackup,
-		wire.CmdRestartService:      hRestartService,
-		wire.CmdSetInterval:         hSetInterval,
-		wire.CmdServiceControl:      hServiceControl,
-		wire.CmdFileTransfer:        hFileTransfer,
-		wire.CmdFilePush:            hFilePush,
-		wire.CmdContainerControl:    hContainerControl,
-		wire.CmdExec:                hExec,
-		wire.CmdFileWrite:           hFileWrite,
-		wire.CmdFileDelete:          hFileDelete,
-		wire.CmdUpdateAgent:         hUpdateAgent,
-		wire.CmdPackageInstall:      hPackage,
-		wire.CmdPackageRemove:       hPackage,
-		wire.CmdUserManage:          hUserManage,
-		wire.CmdUninstallAgent:      hUninstall,
-		wire.CmdReboot:              hReboot,
-		wire.CmdProcessKill:         hProcessKill,
-		wire.CmdRefreshCapabilities: hRefreshCapabilities,
+		wire.CmdPing:                plain(hPing),
+		wire.CmdCheckService:        with(hCheckService),
+		wire.CmdGetLogs:             with(hGetLogs),
+		wire.CmdNetworkTest:         with(hNetworkTest),
+		wire.CmdPackageUpdates:      plain(hPackageUpdates),
+		wire.CmdSystemInfo:          plain(hSystemInfo),
+		wire.CmdDiskUsage:           with(hDiskUsage),
+		wire.CmdListServices:        plain(hListServices),
+		wire.CmdListUsers:           plain(hListUsers),
+		wire.CmdFileRead:            with(hFileRead),
+		wire.CmdFileList:            with(hFileList),
+		wire.CmdFileChecksum:        with(hFileChecksum),
+		wire.CmdFileStat:            with(hFileStat),
+		wire.CmdContainerList:       with(hContainerList),
+		wire.CmdContainerLogs:       with(hContainerLogs),
+		wire.CmdDNSLookup:           with(hDNSLookup),
+		wire.CmdNetworkConfig:       plain(hNetworkConfig),
+		wire.CmdNetworkStats:        plain(hNetworkStats),
+		wire.CmdEndpointCheck:       with(hEndpointCheck),
+		wire.CmdFollowLogs:          with(hFollowLogs),
+		wire.CmdStopStream:          with(hStopStream),
+		wire.CmdGetStream:           with(hGetStream),
+		wire.CmdDiscoverServices:    plain(hDiscoverServices),
+		wire.CmdNetworkDiscover:     plain(hNetworkDiscover),
+		wire.CmdSecurityScan:        plain(hSecurityScan),
+		wire.CmdVerifyBackup:        with(hVerifyBackup),
+		wire.CmdRestartService:      with(hRestartService),
+		wire.CmdSetInterval:         with(hSetInterval),
+		wire.CmdServiceControl:      with(hServiceControl),
+		wire.CmdFileTransfer:        with(hFileTransfer),
+		wire.CmdFilePush:            with(hFilePush),
+		wire.CmdContainerControl:    with(hContainerControl),
+		wire.CmdExec:                with(hExec),
+		wire.CmdFileWrite:           with(hFileWrite),
+		wire.CmdFileDelete:          with(hFileDelete),
+		wire.CmdUpdateAgent:         plain(hUpdateAgent),
+		wire.CmdPackageInstall:      with(hPackage),
+		wire.CmdPackageRemove:       with(hPackage),
+		wire.CmdUserManage:          with(hUserManage),
+		wire.CmdUninstallAgent:      with(hUninstall),
+		wire.CmdReboot:              with(hReboot),
+		wire.CmdProcessKill:         with(hProcessKill),
+		wire.CmdRefreshCapabilities: plain(hRefreshCapabilities),
 	}
 }
 
-// handle validates and runs a command; a panic in a handler is an error result.
-func (a *Agent) handle(ctx context.Context, c *call) (out map[string]any) {
+// handle decodes params once into the command's parameter struct (the
+// shared registry's), validates it and runs the handler with it; a panic
+// in a handler is an error result.
+func (a *Agent) handle(ctx context.Context, c *call, params map[string]any) (out map[string]any) {
 	h, known := handlers[c.cmd]
-	if !known {
+	spec, registered := wire.Lookup(c.cmd)
+	if !known || !registered {
 		return fail("Unknown command: %s", c.cmd)
 	}
-	if err := wire.ValidateParams(c.cmd, c.params); err != nil {
+	p, err := spec.Decode(params)
+	if err != nil {
 		return fail("%s", err.Error())
 	}
 	defer func() {
@@ -100,7 +134,7 @@ func (a *Agent) handle(ctx context.Context, c *call) (out map[string]any) {
 			out = fail("command failed: %v", r)
 		}
 	}()
-	out = h(ctx, c)
+	out = h.run(ctx, c, p)
 	if out == nil {
 		out = ok(nil)
 	}
@@ -114,9 +148,9 @@ func hPing(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"pong": time.Now().Unix(), "version": wire.AgentVersion})
 }
 
-func hCheckService(ctx context.Context, c *call) map[string]any {
+func hCheckService(ctx context.Context, c *call, in *wire.ServiceParams) map[string]any {
 	a := c.agent
-	svc := c.str("service")
+	svc := in.Service
 	var r runOut
 	if runtime.GOOS == "windows" {
 		r = a.run(ctx, 10*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Service -Name '"+svc+"' | Format-List")
@@ -129,13 +163,10 @@ func hCheckService(ctx context.Context, c *call) map[string]any {
 	return map[string]any{"status": "ok", "stdout": r.stdout, "exit_code": r.code}
 }
 
-func hGetLogs(ctx context.Context, c *call) map[string]any {
+func hGetLogs(ctx context.Context, c *call, in *wire.GetLogsParams) map[string]any {
 	a := c.agent
-	unit := c.str("unit")
-	if unit == "" {
-		unit = c.str("service")
-	}
-	lines := min(max(c.int("lines", 50), 1), 200)
+	unit := in.UnitName()
+	lines := min(max(intOr(in.Lines, 50), 1), 200)
 	if runtime.GOOS == "windows" {
 		r := a.run(ctx, 15*time.Second, "powershell", "-NoProfile", "-NonInteractive", "-Command",
 			fmt.Sprintf("Get-EventLog -LogName System -Newest %d | Format-Table -AutoSize | Out-String -Width 200", lines))
@@ -148,7 +179,7 @@ func hGetLogs(ctx context.Context, c *call) map[string]any {
 	if unit != "" {
 		argv = append(argv, "-u", unit)
 	}
-	if p := c.str("priority"); p != "" {
+	if p := in.Priority; p != "" {
 		argv = append(argv, "-p", p)
 	}
 	r := a.run(ctx, 15*time.Second, argv...)
@@ -168,9 +199,9 @@ func errText(r runOut) string {
 	return ""
 }
 
-func hNetworkTest(ctx context.Context, c *call) map[string]any {
+func hNetworkTest(ctx context.Context, c *call, in *wire.NetworkTestParams) map[string]any {
 	a := c.agent
-	target, mode := c.str("target"), c.str("mode")
+	target, mode := in.Target, in.Mode
 	if !wire.NetTarget(target) {
 		return fail("Invalid target")
 	}
@@ -253,8 +284,8 @@ func (a *Agent) metricsUptime(ctx context.Context) int64 {
 	return int64(v)
 }
 
-func hDiskUsage(ctx context.Context, c *call) map[string]any {
-	p := c.str("path")
+func hDiskUsage(ctx context.Context, c *call, in *wire.PathParams) map[string]any {
+	p := in.Path
 	if p == "" {
 		p = "/"
 	}
@@ -333,14 +364,14 @@ func rtName(p string) string {
 	return "docker"
 }
 
-func hContainerList(ctx context.Context, c *call) map[string]any {
+func hContainerList(ctx context.Context, c *call, in *wire.ContainerListParams) map[string]any {
 	a := c.agent
 	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
 	argv := []string{rt, "ps", "--format", "{{.ID}}|{{.Names}}|{{.Image}}|{{.Status}}|{{.Ports}}", "--no-trunc"}
-	if c.bool("all") {
+	if in.All {
 		argv = append(argv, "-a")
 	}
 	r := a.run(ctx, 15*time.Second, argv...)
@@ -362,27 +393,27 @@ func hContainerList(ctx context.Context, c *call) map[string]any {
 	return ok(map[string]any{"runtime": rtName(rt), "containers": list})
 }
 
-func hContainerLogs(ctx context.Context, c *call) map[string]any {
+func hContainerLogs(ctx context.Context, c *call, in *wire.ContainerLogsParams) map[string]any {
 	a := c.agent
 	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
-	name := c.str("container")
-	tail := c.int("tail", c.int("lines", 100))
+	name := in.Container
+	tail := in.TailLines(100)
 	tail = min(max(tail, 1), 1000)
 	r := a.run(ctx, 15*time.Second, rt, "logs", "--tail", strconv.Itoa(tail), name)
 	return map[string]any{"status": statusOf(r), "runtime": rtName(rt), "container": name,
 		"output": wire.Truncate(r.stdout+r.stderr, wire.OutputCap), "error": errText(r)}
 }
 
-func hContainerControl(ctx context.Context, c *call) map[string]any {
+func hContainerControl(ctx context.Context, c *call, in *wire.ContainerControlParams) map[string]any {
 	a := c.agent
 	rt := a.containerRuntime()
 	if rt == "" {
 		return fail("No container runtime found")
 	}
-	name, action := c.str("container"), c.str("action")
+	name, action := in.Container, in.Action
 	argv := []string{rt, action, name}
 	if action == "remove" {
 		argv = []string{rt, "rm", name}
@@ -392,10 +423,10 @@ func hContainerControl(ctx context.Context, c *call) map[string]any {
 		"output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
-func hDNSLookup(ctx context.Context, c *call) map[string]any {
+func hDNSLookup(ctx context.Context, c *call, in *wire.DNSLookupParams) map[string]any {
 	a := c.agent
-	host := c.str("host")
-	typ := strings.ToUpper(c.str("type"))
+	host := in.Host
+	typ := strings.ToUpper(in.Type)
 	if typ == "" {
 		typ = "A"
 	}
@@ -436,9 +467,9 @@ func hNetworkConfig(ctx context.Context, c *call) map[string]any {
 	return ok(map[string]any{"output": wire.Truncate(strings.Join(parts, "\n---\n"), wire.OutputCap)})
 }
 
-func hRestartService(ctx context.Context, c *call) map[string]any {
+func hRestartService(ctx context.Context, c *call, in *wire.ServiceParams) map[string]any {
 	a := c.agent
-	svc := c.str("service")
+	svc := in.Service
 	if len(svc) > 128 || !wire.ServiceName(svc) {
 		return fail("Invalid service name")
 	}
@@ -451,9 +482,9 @@ func hRestartService(ctx context.Context, c *call) map[string]any {
 	return map[string]any{"status": statusOf(r), "exit_code": r.code, "output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
-func hServiceControl(ctx context.Context, c *call) map[string]any {
+func hServiceControl(ctx context.Context, c *call, in *wire.ServiceControlParams) map[string]any {
 	a := c.agent
-	svc, action := c.str("service"), c.str("action")
+	svc, action := in.Service, in.Action
 	var r runOut
 	switch {
 	case runtime.GOOS == "windows":
@@ -481,8 +512,8 @@ func (a *Agent) sudo(argv ...string) []string {
 	return append([]string{"sudo", "-n"}, argv...)
 }
 
-func hSetInterval(_ context.Context, c *call) map[string]any {
-	n := c.int("interval", 0)
+func hSetInterval(_ context.Context, c *call, in *wire.SetIntervalParams) map[string]any {
+	n := intOr(in.Interval, 0)
 	if n < 5 || n > 86400 {
 		return fail("interval must be between 5 and 86400 seconds")
 	}
@@ -490,9 +521,9 @@ func hSetInterval(_ context.Context, c *call) map[string]any {
 	return ok(map[string]any{"interval": n})
 }
 
-func hPackage(ctx context.Context, c *call) map[string]any {
+func hPackage(ctx context.Context, c *call, in *wire.PackageParams) map[string]any {
 	a := c.agent
-	pkg := c.str("package")
+	pkg := in.Package
 	install := c.cmd == wire.CmdPackageInstall
 	var argv []string
 	switch {
@@ -523,10 +554,10 @@ func hPackage(ctx context.Context, c *call) map[string]any {
 		"output": wire.Truncate(r.stdout+r.stderr, wire.OutputCap), "error": errText(r)}
 }
 
-func hUserManage(ctx context.Context, c *call) map[string]any {
+func hUserManage(ctx context.Context, c *call, in *wire.UserManageParams) map[string]any {
 	a := c.agent
-	user, action := c.str("username"), c.str("action")
-	groups, _ := wire.Groups(c.params["groups"])
+	user, action := in.Username, in.Action
+	groups := []string(in.Groups)
 	g := strings.Join(groups, ",")
 	var argv []string
 	switch action {
@@ -553,9 +584,9 @@ func hUserManage(ctx context.Context, c *call) map[string]any {
 		"output": strings.TrimSpace(r.stdout + r.stderr), "error": errText(r)}
 }
 
-func hReboot(ctx context.Context, c *call) map[string]any {
+func hReboot(ctx context.Context, c *call, in *wire.RebootParams) map[string]any {
 	a := c.agent
-	delay := max(c.int("delay", 0), 0)
+	delay := max(intOr(in.Delay, 0), 0)
 	var r runOut
 	if runtime.GOOS == "windows" {
 		r = a.run(ctx, 15*time.Second, "shutdown", "/r", "/t", strconv.Itoa(delay*60))
@@ -568,14 +599,14 @@ func hReboot(ctx context.Context, c *call) map[string]any {
 var signals = map[string]syscall.Signal{"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "HUP": syscall.SIGHUP,
 	"INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT}
 
-func hProcessKill(ctx context.Context, c *call) map[string]any {
+func hProcessKill(ctx context.Context, c *call, in *wire.ProcessKillParams) map[string]any {
 	a := c.agent
-	sig := strings.TrimPrefix(strings.ToUpper(c.str("signal")), "SIG")
+	sig := strings.TrimPrefix(strings.ToUpper(in.Signal), "SIG")
 	s, known := signals[sig]
 	if !known {
 		sig, s = "TERM", syscall.SIGTERM
 	}
-	if pid := c.int("pid", 0); pid > 0 {
+	if pid := intOr(in.PID, 0); pid > 0 {
 		p, err := os.FindProcess(pid)
 		if err == nil {
 			err = p.Signal(s)
@@ -589,7 +620,7 @@ func hProcessKill(ctx context.Context, c *call) map[string]any {
 			return fail("No such process: %d", pid)
 		}
 	}
-	name := c.str("name")
+	name := in.Name
 	if !a.have("pkill") {
 		return fail("pkill not installed")
 	}

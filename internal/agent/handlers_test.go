@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func run(t *testing.T, a *Agent, cmd string, params map[string]any) map[string]a
 	if params == nil {
 		params = map[string]any{}
 	}
-	return a.handle(context.Background(), &call{id: "t1", cmd: cmd, params: params, agent: a})
+	return a.handle(context.Background(), &call{id: "t1", cmd: cmd, agent: a}, params)
 }
 
 // Every command of the shared registry has a handler on the agent, and
@@ -48,6 +49,43 @@ func TestEveryRegistryCommandHasAHandler(t *testing.T) {
 		if _, ok := wire.Lookup(name); !ok {
 			t.Errorf("handler %s is not in the registry", name)
 		}
+	}
+}
+
+// Every handler takes the parameter struct the shared registry decodes
+// for its command (the server validated the same struct before queueing),
+// so the agent decodes the params once and reads no map.
+func TestHandlersTakeTheRegistryParams(t *testing.T) {
+	for _, s := range wire.Specs() {
+		h, ok := handlers[s.Name]
+		if !ok {
+			continue
+		}
+		if want := reflect.TypeOf(s.NewParams()); h.params != want {
+			t.Errorf("%s: handler takes %v, registry decodes %v", s.Name, h.params, want)
+		}
+	}
+}
+
+// The handler receives the decoded struct: trimmed strings, the
+// established aliases (service for unit, tail for lines) resolved, and an
+// invalid parameter never reaches it.
+func TestHandleDecodesOnce(t *testing.T) {
+	fake := &sysroot.Fake{Answers: map[string]sysroot.Result{"podman": {Stdout: "l1\nl2\n"}}}
+	a := fixtureAgent(t, fake, "podman")
+	res := run(t, a, wire.CmdContainerLogs, map[string]any{"container": "  web ", "lines": 7.0, "tail": 3.0})
+	if res["status"] == "error" {
+		t.Fatalf("container_logs: %v", res)
+	}
+	if got := strings.Join(fake.Calls[len(fake.Calls)-1], " "); !strings.HasSuffix(got, "logs --tail 3 web") {
+		t.Fatalf("container_logs ran %q: want the trimmed name and tail over lines", got)
+	}
+	if res := run(t, a, wire.CmdContainerLogs, map[string]any{"container": "web", "tail": 0.5}); res["status"] != "error" ||
+		res["error"] != "Parameter 'tail' must be an integer" {
+		t.Fatalf("fractional tail reached the handler: %v", res)
+	}
+	if res := run(t, a, wire.CmdUninstallAgent, map[string]any{"confirm": "yes"}); res["status"] != "error" {
+		t.Fatalf("uninstall without a boolean confirm: %v", res)
 	}
 }
 

@@ -187,7 +187,7 @@ func (a *Agent) healOne(ctx context.Context, rule map[string]any, id string, c *
 			}
 		}
 	case cmd != "":
-		res = a.handle(ctx, &call{id: "heal-" + id, cmd: cmd, params: params, agent: a})
+		res = a.handle(ctx, &call{id: "heal-" + id, cmd: cmd, agent: a}, params)
 	default:
 		return
 	}

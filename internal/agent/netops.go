@@ -106,12 +106,12 @@ func hNetworkStats(ctx context.Context, c *call) map[string]any {
 	return ok(map[string]any{"interfaces": ifs, "connections": conns, "top_talkers": top[:min(len(top), 20)]})
 }
 
-func hEndpointCheck(ctx context.Context, c *call) map[string]any {
-	u, method := c.str("url"), c.str("method")
+func hEndpointCheck(ctx context.Context, c *call, in *wire.EndpointCheckParams) map[string]any {
+	u, method := in.URL, in.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	timeout := time.Duration(min(max(c.int("timeout", 10), 1), 30)) * time.Second
+	timeout := time.Duration(min(max(intOr(in.Timeout, 10), 1), 30)) * time.Second
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)

@@ -108,9 +108,9 @@ func (s *streamSet) stopAll() {
 
 // hFollowLogs starts a log stream: journalctl -f (optionally one unit and
 // priority) or, with "path", the tail of a readable file.
-func hFollowLogs(_ context.Context, c *call) map[string]any {
+func hFollowLogs(_ context.Context, c *call, in *wire.FollowLogsParams) map[string]any {
 	a := c.agent
-	lines := min(max(c.int("lines", 50), 1), 500)
+	lines := min(max(intOr(in.Lines, 50), 1), 500)
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &logStream{cancel: cancel}
 	a.streams.mu.Lock()
@@ -126,7 +126,7 @@ func hFollowLogs(_ context.Context, c *call) map[string]any {
 		st.done = true
 		a.streams.mu.Unlock()
 	}
-	if p := c.str("path"); p != "" {
+	if p := in.Path; p != "" {
 		rp, err := readable(p)
 		if err != nil {
 			a.streams.stop(c.id)
@@ -148,10 +148,10 @@ func hFollowLogs(_ context.Context, c *call) map[string]any {
 		return fail("journalctl not available")
 	}
 	argv := []string{"journalctl", "-f", "--no-pager", "-n", strconv.Itoa(lines)}
-	if u := c.str("unit"); u != "" {
+	if u := in.Unit; u != "" {
 		argv = append(argv, "-u", u)
 	}
-	if p := c.str("priority"); p != "" {
+	if p := in.Priority; p != "" {
 		argv = append(argv, "-p", p)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -225,16 +225,16 @@ func followFile(ctx context.Context, path string, n int, emit func(string)) {
 	}
 }
 
-func hStopStream(_ context.Context, c *call) map[string]any {
-	id := c.str("stream_id")
+func hStopStream(_ context.Context, c *call, in *wire.StreamParams) map[string]any {
+	id := in.StreamID
 	if !c.agent.streams.stop(id) {
 		return fail("Stream not found or already stopped")
 	}
 	return ok(map[string]any{"stream_id": id, "message": "Stream stopped"})
 }
 
-func hGetStream(_ context.Context, c *call) map[string]any {
-	id := c.str("stream_id")
+func hGetStream(_ context.Context, c *call, in *wire.StreamParams) map[string]any {
+	id := in.StreamID
 	s := c.agent.streams
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -126,9 +126,9 @@ func (a *Agent) underSystemd() bool {
 
 // hUninstall removes the agent (spec 20 §12.4): unit, binary and config
 // first, then reports, then stops itself through a detached process.
-func hUninstall(ctx context.Context, c *call) map[string]any {
+func hUninstall(ctx context.Context, c *call, in *wire.UninstallParams) map[string]any {
 	a := c.agent
-	if !c.bool("confirm") {
+	if !in.Confirm {
 		return fail("Parameter 'confirm' must be true to uninstall the agent")
 	}
 	steps := []string{}

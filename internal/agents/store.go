@@ -8,7 +8,7 @@ import (
 	"fmt"
 
 	"github.com/noba-go/noba/internal/db"
-	"github.com/noba-go/noba/internal/httpx"
+	"github.com/noba-go/noba/internal/errs"
 )
 
 // Store is the room's persistence.
@@ -69,11 +69,15 @@ type sqlStore struct{ d *db.DB }
 // NewStore returns the SQL store of the room.
 func NewStore(d *db.DB) Store { return &sqlStore{d: d} }
 
+// registryUpsert keeps first_seen and refreshes the rest of a host's row.
+func (s *sqlStore) registryUpsert() string {
+	return s.d.SQL().Upsert([]string{"hostname"}, "ip = excluded.ip", "platform = excluded.platform", "arch = excluded.arch",
+		"agent_version = excluded.agent_version", "last_seen = excluded.last_seen")
+}
+
 func (s *sqlStore) UpsertAgent(ctx context.Context, r RegistryRow) error {
 	_, err := s.d.W.ExecContext(ctx, `INSERT INTO agent_registry (hostname, ip, platform, arch, agent_version, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platform, arch = excluded.arch,
-  agent_version = excluded.agent_version, last_seen = excluded.last_seen`,
+VALUES (?, ?, ?, ?, ?, ?, ?)`+s.registryUpsert(),
 		r.Hostname, r.IP, r.Platform, r.Arch, r.AgentVersion, r.FirstSeen, r.LastSeen)
 	if err != nil {
 		return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
@@ -85,9 +89,7 @@ func (s *sqlStore) UpsertAgents(ctx context.Context, rows []RegistryRow) error {
 	return s.d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO agent_registry (hostname, ip, platform, arch, agent_version, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(hostname) DO UPDATE SET ip = excluded.ip, platform = excluded.platform, arch = excluded.arch,
-  agent_version = excluded.agent_version, last_seen = excluded.last_seen`,
+VALUES (?, ?, ?, ?, ?, ?, ?)`+s.registryUpsert(),
 				r.Hostname, r.IP, r.Platform, r.Arch, r.AgentVersion, r.FirstSeen, r.LastSeen); err != nil {
 				return fmt.Errorf("upsert agent %s: %w", r.Hostname, err)
 			}
@@ -125,8 +127,8 @@ func (s *sqlStore) InsertCommand(ctx context.Context, c HistoryRow) error {
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
 	}
-	_, err := s.d.W.ExecContext(ctx, `INSERT OR IGNORE INTO agent_command_history (id, hostname, cmd_type, params, queued_by, queued_at, status)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Hostname, c.CmdType, string(params), c.QueuedBy, c.QueuedAt, "queued")
+	_, err := s.d.W.ExecContext(ctx, `INSERT INTO agent_command_history (id, hostname, cmd_type, params, queued_by, queued_at, status)
+VALUES (?, ?, ?, ?, ?, ?, ?)`+s.d.SQL().Ignore(), c.ID, c.Hostname, c.CmdType, string(params), c.QueuedBy, c.QueuedAt, "queued")
 	if err != nil {
 		return fmt.Errorf("insert command %s: %w", c.ID, err)
 	}
@@ -242,8 +244,8 @@ func jsonOr(s, def string) json.RawMessage {
 
 func (s *sqlStore) UpsertCapabilities(ctx context.Context, hostname string, manifest []byte, probed int64, degraded []byte) error {
 	_, err := s.d.W.ExecContext(ctx, `INSERT INTO capability_manifests (hostname, manifest, probed_at, degraded_capabilities)
-VALUES (?, ?, ?, ?) ON CONFLICT(hostname) DO UPDATE SET manifest = excluded.manifest, probed_at = excluded.probed_at,
-  degraded_capabilities = excluded.degraded_capabilities`, hostname, string(manifest), probed, string(degraded))
+VALUES (?, ?, ?, ?)`+s.d.SQL().Upsert([]string{"hostname"}, "manifest = excluded.manifest", "probed_at = excluded.probed_at",
+		"degraded_capabilities = excluded.degraded_capabilities"), hostname, string(manifest), probed, string(degraded))
 	if err != nil {
 		return fmt.Errorf("upsert capabilities %s: %w", hostname, err)
 	}
@@ -255,7 +257,7 @@ func (s *sqlStore) Capabilities(ctx context.Context, hostname string) ([]byte, i
 	var probed int64
 	err := s.d.R.QueryRowContext(ctx, `SELECT manifest, probed_at FROM capability_manifests WHERE hostname = ?`, hostname).Scan(&m, &probed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, httpx.NotFound("No capability manifest for %s", hostname)
+		return nil, 0, errs.NotFound("No capability manifest for %s", hostname)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("capabilities %s: %w", hostname, err)

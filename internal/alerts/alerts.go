@@ -109,7 +109,7 @@ func New(d Deps) *Room {
 	}
 	r := &Room{d: d, rules: map[string]*ruleState{}, ext: map[string]*extAlert{}, lastNote: map[string]time.Time{},
 		lastFlat: map[string]float64{}, agents: map[string]agentMetrics{}, condCache: map[string]*condition.Condition{}}
-	r.disp = notify.NewDispatcher(d.Sender, d.Settings.Get, d.Log)
+	r.disp = notify.NewDispatcher(d.Sender, d.Settings.View, d.Log)
 	return r
 }
 

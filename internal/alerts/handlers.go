@@ -58,9 +58,33 @@ func (r *Room) listRules(ctx context.Context, _ *struct{}) (*anyOut, error) {
 	return &anyOut{Body: l}, nil
 }
 
-// storedRules returns the current rules as mappings (a copy to edit).
+// storedRules returns the current rules as mappings (a copy to edit: only
+// the rules are copied, not the whole settings dict).
 func (r *Room) storedRules() []map[string]any {
-	return rulesOf(r.d.Settings.Get())
+	rules := rulesOf(r.d.Settings.View())
+	for i, m := range rules {
+		rules[i] = cloneValue(m).(map[string]any)
+	}
+	return rules
+}
+
+// cloneValue deep-copies a decoded YAML/JSON value (mappings and lists).
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = cloneValue(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = cloneValue(x)
+		}
+		return out
+	}
+	return v
 }
 
 // saveRules writes alertRules and nothing else (§13 F25); a failed write
@@ -433,7 +457,7 @@ type testNotifOut struct {
 // testNotification sends a test message to every enabled channel and
 // reports each one's result (errors have secrets removed).
 func (r *Room) testNotification(ctx context.Context, _ *struct{}) (*testNotifOut, error) {
-	cfg, _ := r.d.Settings.Get()["notifications"].(map[string]any)
+	cfg, _ := r.d.Settings.View()["notifications"].(map[string]any) // shared: read only
 	targets := notify.Enabled(cfg)
 	out := &testNotifOut{}
 	out.Body.Status, out.Body.Results = "ok", []ChannelResult{}

@@ -81,7 +81,7 @@ func (r *Room) maintenanceAt(ctx context.Context, now time.Time, settings map[st
 		}
 	}
 	if settings == nil {
-		settings = r.d.Settings.Get()
+		settings = r.d.Settings.View() // shared: read only
 	}
 	yl, _ := settings["maintenanceWindows"].([]any)
 	for _, x := range yl {

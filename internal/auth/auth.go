@@ -23,6 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 )
 
@@ -34,10 +35,8 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// SettingsReader reads the flat settings dict.
-type SettingsReader interface {
-	Get() map[string]any
-}
+// SettingsReader is the typed settings snapshot every room reads (no copy per read).
+type SettingsReader = config.Reader
 
 // Deps are what the auth room is built from.
 type Deps struct {
@@ -657,7 +656,7 @@ func (r *Room) policy() authPolicy {
 	if stamp != "" && r.pol != nil && r.pol.stamp == stamp {
 		return *r.pol
 	}
-	st := r.d.Settings.Get()
+	st := r.d.Settings.View() // shared: read only
 	pol := authPolicy{stamp: stamp}
 	pol.require2FA, _ = st["require2fa"].(bool)
 	var raw string

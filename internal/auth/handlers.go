@@ -182,7 +182,7 @@ type Provider struct {
 type providersOut struct{ Body []Provider }
 
 func (r *Room) providers(ctx context.Context, _ *struct{}) (*providersOut, error) {
-	st := r.d.Settings.Get()
+	st := r.d.Settings.View() // shared: read only
 	out := []Provider{}
 	if sp, ok := st["socialProviders"].(map[string]any); ok {
 		for _, k := range []struct{ id, name string }{{"google", "Google"}, {"facebook", "Facebook"}, {"github", "GitHub"}, {"microsoft", "Microsoft"}} {

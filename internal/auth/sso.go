@@ -131,7 +131,7 @@ func settingString(st map[string]any, k string) string {
 // resolve finds the configured provider for key: a preset needs its
 // socialProviders entry; any other key is generic OIDC.
 func (s *sso) resolve(key string) (ssoProvider, error) {
-	st := s.r.d.Settings.Get()
+	st := s.r.d.Settings.View() // shared: read only
 	if p, ok := socialPresets[key]; ok {
 		sp, _ := st["socialProviders"].(map[string]any)
 		c, _ := sp[key].(map[string]any)
@@ -165,7 +165,7 @@ func (s *sso) resolve(key string) (ssoProvider, error) {
 
 // baseURL is the server's external URL, from ssoBaseUrl or the request.
 func (s *sso) baseURL(req *http.Request) string {
-	if b := strings.TrimRight(settingString(s.r.d.Settings.Get(), "ssoBaseUrl"), "/"); b != "" {
+	if b := strings.TrimRight(strings.TrimSpace(s.r.d.Settings.Current().SSOBaseURL), "/"); b != "" {
 		return b
 	}
 	scheme := "http"
@@ -583,7 +583,7 @@ func (s *sso) linkedProviders(ctx context.Context, _ *struct{}) (*linkedOut, err
 		if p, ok := socialPresets[l.Provider]; ok {
 			name = p.name
 		} else if l.Provider == "oidc" {
-			name = settingString(s.r.d.Settings.Get(), "oidcProviderName")
+			name = strings.TrimSpace(s.r.d.Settings.String("oidcProviderName"))
 			if name == "" {
 				name = "SSO"
 			}

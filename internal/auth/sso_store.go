@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/noba-go/noba/internal/errs"
 )
 
 // Link is one stored single-sign-on link: the external identity (provider,
@@ -84,6 +86,9 @@ func (s *sqlStore) SaveLink(ctx context.Context, l Link) error {
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO linked_providers (user_id, provider, subject, provider_email, provider_name, linked_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, uid, l.Provider, l.Subject, l.Email, l.Name, l.LinkedAt); err != nil {
+			if errs.UniqueViolation(err) {
+				return ErrExists
+			}
 			return fmt.Errorf("link insert: %w", err)
 		}
 		return nil

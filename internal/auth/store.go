@@ -7,10 +7,12 @@ import (
 	"fmt"
 
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/errs"
 )
 
-// ErrNotFound is returned by the store for a missing row.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned by the store for a missing row (a domain
+// not-found: errors.Is(err, errs.ErrNotFound) holds).
+var ErrNotFound error = &errs.Error{Kind: errs.ErrNotFound, Msg: "not found"}
 
 // User is a local account.
 type User struct {
@@ -103,8 +105,9 @@ type Store interface {
 	Audit(ctx context.Context, username, action string, limit int) ([]AuditRow, error)
 }
 
-// ErrLastAdmin refuses removing or demoting the last admin.
-var ErrLastAdmin = errors.New("last admin")
+// ErrLastAdmin refuses removing or demoting the last admin (a domain
+// conflict with the current state).
+var ErrLastAdmin error = &errs.Error{Kind: errs.ErrConflict, Msg: "last admin"}
 
 type sqlStore struct{ db *db.DB }
 
@@ -141,8 +144,10 @@ func (s *sqlStore) User(ctx context.Context, username string) (User, error) {
 	return u, nil
 }
 
-// ErrExists is returned when adding a user that exists.
-var ErrExists = errors.New("exists")
+// ErrExists is returned when adding a user (or linking an identity, or an
+// API key id) that exists: a domain conflict (errors.Is(err,
+// errs.ErrConflict) holds).
+var ErrExists error = &errs.Error{Kind: errs.ErrConflict, Msg: "exists"}
 
 func (s *sqlStore) AddUser(ctx context.Context, u User, now int64) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -155,6 +160,9 @@ func (s *sqlStore) AddUser(ctx context.Context, u User, now int64) error {
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, hash, role, totp_secret, created_at) VALUES (?, ?, ?, ?, ?)`,
 			u.Username, u.Hash, u.Role, u.TOTPSecret, now); err != nil {
+			if errs.UniqueViolation(err) {
+				return ErrExists
+			}
 			return fmt.Errorf("add user: %w", err)
 		}
 		return nil
@@ -367,6 +375,9 @@ func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error
 func (s *sqlStore) AddAPIKey(ctx context.Context, k APIKey) error {
 	_, err := s.db.W.ExecContext(ctx, `INSERT INTO api_keys (id, name, key_hash, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Hash, k.Role, k.CreatedAt, k.ExpiresAt)
+	if errs.UniqueViolation(err) {
+		return ErrExists
+	}
 	if err != nil {
 		return fmt.Errorf("add api key: %w", err)
 	}
@@ -403,8 +414,9 @@ func (s *sqlStore) Preferences(ctx context.Context, username string) (string, in
 }
 
 func (s *sqlStore) SavePreferences(ctx context.Context, username, js string, now int64) error {
-	_, err := s.db.W.ExecContext(ctx, `INSERT INTO user_preferences (username, preferences_json, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT(username) DO UPDATE SET preferences_json = excluded.preferences_json, updated_at = excluded.updated_at`, username, js, now)
+	_, err := s.db.W.ExecContext(ctx, `INSERT INTO user_preferences (username, preferences_json, updated_at) VALUES (?, ?, ?)`+
+		s.db.SQL().Upsert([]string{"username"}, "preferences_json = excluded.preferences_json", "updated_at = excluded.updated_at"),
+		username, js, now)
 	if err != nil {
 		return fmt.Errorf("save preferences: %w", err)
 	}

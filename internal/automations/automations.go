@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/jobs"
 	"github.com/noba-go/noba/internal/jobs/runner"
 )
@@ -16,11 +17,8 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// Settings gives the flat settings (fsTriggers, rssTriggers, customActions,
-// automations of the legacy /api/webhook).
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Stats gives the latest collector snapshot (condition evaluation).
 type Stats interface {

@@ -435,11 +435,13 @@ func (r *Room) builtinCommand(name string, args []string) *runner.Command {
 	return &runner.Command{Argv: append([]string{path, "--verbose"}, args...), Dir: r.d.ScriptDir}
 }
 
+// settings is the flat settings dict in force, shared by every reader:
+// read it, never modify it (no copy per read).
 func (r *Room) settings() map[string]any {
 	if r.d.Settings == nil {
 		return map[string]any{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.View()
 }
 
 func (r *Room) metrics() map[string]any {

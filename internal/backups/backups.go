@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 )
 
@@ -17,10 +18,8 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// Settings reads the flat settings dict.
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Mailer sends text to the e-mail notification channel.
 type Mailer interface {

@@ -110,8 +110,8 @@ func (r *Room) report(ctx context.Context, _ *struct{}) (*backupMessageOut, erro
 	if nas == nil && cloud == nil {
 		return nil, httpx.NotFound("No backup state found")
 	}
-	email, _ := r.d.Settings.Get()["notifications"].(map[string]any)
-	ec, _ := email["email"].(map[string]any)
+	notif, _ := r.d.Settings.View()["notifications"].(map[string]any) // shared: read only
+	ec, _ := notif["email"].(map[string]any)
 	if en, _ := ec["enabled"].(bool); !en || r.d.Mailer == nil {
 		return nil, httpx.Invalid("Email notifications not configured")
 	}
@@ -434,11 +434,9 @@ func realTarget(p string) string {
 // <data dir>/restores (spec 10 §13 S12).
 func (r *Room) restoreRoots() []string {
 	roots := []string{realTarget(filepath.Join(r.d.DataDir, "restores"))}
-	if l, ok := r.d.Settings.Get()["backupSources"].([]any); ok {
-		for _, v := range l {
-			if s, _ := v.(string); filepath.IsAbs(s) {
-				roots = append(roots, realTarget(s))
-			}
+	for _, v := range r.d.Settings.Current().BackupSources {
+		if s, _ := v.(string); filepath.IsAbs(s) {
+			roots = append(roots, realTarget(s))
 		}
 	}
 	return roots
@@ -452,12 +450,10 @@ func (r *Room) original(src source, p string) string {
 	}
 	rel := strings.TrimPrefix(p, "/")
 	top, rest, _ := strings.Cut(rel, "/")
-	if l, ok := r.d.Settings.Get()["backupSources"].([]any); ok {
-		for _, v := range l {
-			s, _ := v.(string)
-			if s != "" && strings.TrimLeft(filepath.Base(s), ".") == top {
-				return filepath.Join(s, rest)
-			}
+	for _, v := range r.d.Settings.Current().BackupSources {
+		s, _ := v.(string)
+		if s != "" && strings.TrimLeft(filepath.Base(s), ".") == top {
+			return filepath.Join(s, rest)
 		}
 	}
 	return ""
@@ -705,7 +701,7 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 func (r *Room) health(ctx context.Context, _ *struct{}) (*healthOut, error) {
 	bad := &healthOut{Body: map[string]any{"accessible": false, "error": "Destination not configured or not accessible"}}
-	dest, _ := r.d.Settings.Get()["backupDest"].(string)
+	dest := r.d.Settings.Current().BackupDest
 	if dest == "" {
 		if x, ok := r.restic(); ok && filepath.IsAbs(x.repo) {
 			dest = x.repo // a local restic repository

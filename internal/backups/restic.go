@@ -29,12 +29,11 @@ type resticError struct{ msg string }
 func (e *resticError) Error() string { return e.msg }
 
 func (r *Room) restic() (*restic, bool) {
-	st := r.d.Settings.Get()
-	repo, _ := st["resticRepo"].(string)
+	st := r.d.Settings.Current()
+	repo, pw := st.ResticRepo, st.ResticPassword
 	if strings.TrimSpace(repo) == "" {
 		return nil, false
 	}
-	pw, _ := st["resticPassword"].(string)
 	return &restic{bin: r.d.Restic, repo: strings.TrimSpace(repo), password: pw, cacheDir: r.stateFile("restic-cache")}, true
 }
 

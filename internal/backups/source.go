@@ -56,7 +56,7 @@ func (r *Room) source() (source, error) {
 	if x, ok := r.restic(); ok {
 		return &resticSource{x: x}, nil
 	}
-	dest, _ := r.d.Settings.Get()["backupDest"].(string)
+	dest := r.d.Settings.Current().BackupDest
 	if dest == "" {
 		return nil, errNoSource
 	}

@@ -77,3 +77,15 @@ func BenchmarkSettingsCurrent(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSettingsView is one flat read through the shared View (what the
+// rooms read keys the typed Values leave as free-form lists and maps by).
+func BenchmarkSettingsView(b *testing.B) {
+	st := benchSettings(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if st.View()["piholeUrl"] == "" {
+			b.Fatal("empty")
+		}
+	}
+}

@@ -178,6 +178,17 @@ type Values struct {
 	ResticPassword        string                    `json:"resticPassword" secret:"true"`
 	PluginCatalogURL      string                    `json:"pluginCatalogUrl"`
 
+	// Keys the rooms added to webKeys in blocks of their own.
+	WolBroadcast         string  `json:"wolBroadcast"`
+	XcpngVerifySSL       *bool   `json:"xcpngVerifySsl,omitempty"`
+	PikvmVerifySSL       *bool   `json:"pikvmVerifySsl,omitempty"`
+	VaultwardenVerifySSL *bool   `json:"vaultwardenVerifySsl,omitempty"`
+	Z2mToken             string  `json:"z2mToken" secret:"true"`
+	SSOBaseURL           string  `json:"ssoBaseUrl"`
+	DockerHost           string  `json:"dockerHost"`
+	TerminalEnabled      bool    `json:"terminalEnabled"`
+	TerminalTimeout      float64 `json:"terminalTimeout"`
+
 	// Backup, cloud and downloads sections (not under web:).
 	BackupSources       []any  `json:"backupSources"`
 	BackupDest          string `json:"backupDest"`

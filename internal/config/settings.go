@@ -62,12 +62,12 @@ type FileVersion struct {
 // Reader is the read side of the settings every room receives (its Deps
 // field Settings): the typed Values, and the flat dict of spec 10 §3.1
 // for what Values does not name. Reads cost an atomic load: the file is
-// decoded (and its secrets decrypted) once per change.
+// decoded (and its secrets decrypted) once per change. It has no Get: a
+// deep copy of the whole dict per read is what the rooms moved off
+// (*Settings.Get remains for the admin room's writes).
 type Reader interface {
 	// Current returns the typed settings in force (read-only).
 	Current() *Values
-	// Get returns a copy of the flat settings dict, secrets decrypted.
-	Get() map[string]any
 	// String returns one flat key as a string ("" when absent or not a string).
 	String(key string) string
 	// Value returns a copy of one flat key's value.

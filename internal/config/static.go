@@ -16,7 +16,6 @@ type static struct {
 }
 
 func (s static) Current() *Values         { return s.vals }
-func (s static) Get() map[string]any      { return deepCopy(s.flat).(map[string]any) }
 func (s static) View() map[string]any     { return s.flat }
 func (s static) Value(key string) any     { return deepCopy(s.flat[key]) }
 func (s static) String(key string) string { v, _ := s.flat[key].(string); return v }

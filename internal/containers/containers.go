@@ -15,14 +15,13 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
-// Settings gives the flat settings (dockerHost, composeProjects, truenasUrl, truenasKey).
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Auditor records audit entries.
 type Auditor interface {
@@ -84,11 +83,21 @@ func (r *Room) Close() error {
 	return nil
 }
 
+// settings is the flat settings dict in force, shared by every reader:
+// read it, never modify it (no copy per read).
 func (r *Room) settings() map[string]any {
 	if r.d.Settings == nil {
 		return map[string]any{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.View()
+}
+
+// typed is the typed settings in force (read only; empty without settings).
+func (r *Room) typed() *config.Values {
+	if r.d.Settings == nil {
+		return &config.Values{}
+	}
+	return r.d.Settings.Current()
 }
 
 func str(m map[string]any, k string) string {
@@ -102,7 +111,7 @@ var errNoRuntime = httpx.NotFound("No container runtime found")
 // Host returns the engine address in use: the dockerHost setting, else the
 // default host, else the Docker socket.
 func (r *Room) Host() string {
-	h := str(r.settings(), "dockerHost")
+	h := strings.TrimSpace(r.typed().DockerHost)
 	if h == "" {
 		h = r.d.DefaultHost
 	}

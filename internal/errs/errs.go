@@ -9,6 +9,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The kinds. Wrap them (fmt.Errorf("...: %w", errs.ErrNotFound)) or build
@@ -65,4 +66,17 @@ func Message(err error) string {
 		return e.Msg
 	}
 	return err.Error()
+}
+
+// UniqueViolation reports whether err is a database's unique-constraint
+// failure (SQLite's "UNIQUE constraint failed", PostgreSQL's SQLSTATE
+// 23505 "duplicate key value violates unique constraint"), which a store
+// reports as ErrConflict.
+func UniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "duplicate key value") ||
+		strings.Contains(s, "SQLSTATE 23505")
 }

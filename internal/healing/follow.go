@@ -48,7 +48,7 @@ func (r *Room) eventFromAlert(m map[string]any) (Event, bool) {
 		metrics = flatten(r.d.Stats.Latest())
 	}
 	if str(m, "source") == "rule" && r.d.Settings != nil {
-		rules, _ := r.d.Settings.Get()["alertRules"].([]any)
+		rules, _ := r.d.Settings.View()["alertRules"].([]any) // shared: read only
 		for _, x := range rules {
 			rule, _ := x.(map[string]any)
 			if rule == nil || fmt.Sprint(rule["id"]) != id {

@@ -85,7 +85,7 @@ func (r *Room) syncConfigGraph(ctx context.Context) error {
 	if r.d.Settings == nil {
 		return nil
 	}
-	set := r.d.Settings.Get()
+	set := r.d.Settings.View() // shared: read only
 	list, _ := set["healingDependencies"].([]any)
 	edges, _ := set["serviceDependencies"].(string)
 	sig := jsonText(list) + "|" + edges

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/jobs"
 	"github.com/noba-go/noba/internal/jobs/runner"
@@ -58,10 +59,8 @@ type Stats interface {
 	Latest() map[string]any
 }
 
-// Settings gives the flat settings (healingDependencies).
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Deps are what the room is built from; nil interfaces fall back.
 type Deps struct {

@@ -12,15 +12,14 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
-// Settings gives the flat settings.
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Auditor records audit entries.
 type Auditor interface {
@@ -88,11 +87,13 @@ func New(d Deps) *Room {
 	return &Room{d: d, store: &Store{db: d.DB}}
 }
 
+// settings is the flat settings dict in force, shared by every reader:
+// read it, never modify it (no copy per read).
 func (r *Room) settings() map[string]any {
 	if r.d.Settings == nil {
 		return map[string]any{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.View()
 }
 
 func str(m map[string]any, k string) string {

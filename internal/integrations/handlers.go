@@ -31,7 +31,7 @@ func (r *Room) st() provider.Settings {
 	if r.settings == nil {
 		return provider.Settings{}
 	}
-	return r.settings.Get()
+	return r.settings.View() // shared: read only
 }
 
 func (r *Room) record(ctx context.Context, action, details string) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/integrations/adguard"
 	"github.com/noba-go/noba/internal/integrations/authentik"
 	"github.com/noba-go/noba/internal/integrations/bazarr"
@@ -56,11 +57,10 @@ import (
 // DefaultWait is the global wait of one fan-out (spec 10 §4.1: 4.5 s).
 const DefaultWait = 4500 * time.Millisecond
 
-// Settings is the read side of config.yaml the room needs (the flat
-// settings dict with secrets decrypted, server-side only).
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads; the room
+// hands its flat view (secrets decrypted, server-side only, shared by
+// every reader and never modified) to the providers without a copy.
+type Settings = config.Reader
 
 // Deps are the room's dependencies.
 type Deps struct {
@@ -158,7 +158,7 @@ func Builtin(c *provider.Client) []provider.Provider {
 func (r *Room) Blocks(ctx context.Context) map[string]any {
 	var st provider.Settings
 	if r.settings != nil {
-		st = r.settings.Get()
+		st = r.settings.View()
 	}
 	if r.instances == nil {
 		return provider.Blocks(ctx, r.providers, st, r.wait, r.report)

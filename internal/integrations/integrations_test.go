@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/collect"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/integrations"
 	"github.com/noba-go/noba/internal/integrations/provider"
 	"github.com/noba-go/noba/internal/integrations/provider/providertest"
@@ -22,7 +23,10 @@ import (
 
 type settings map[string]any
 
-func (s settings) Get() map[string]any { return s }
+func (s settings) Current() *config.Values { return config.Static(s).Current() }
+func (s settings) View() map[string]any    { return s }
+func (s settings) Value(k string) any      { return config.Static(s).Value(k) }
+func (s settings) String(k string) string  { return config.Static(s).String(k) }
 
 // safeBuffer is a log sink the fan-out goroutines may share.
 type safeBuffer struct {

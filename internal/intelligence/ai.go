@@ -67,7 +67,7 @@ func (r *Room) secrets() []string {
 			}
 		}
 	}
-	walk(r.d.Settings.Get(), r.d.Settings.Masked())
+	walk(r.d.Settings.View(), r.d.Settings.Masked())
 	return out
 }
 
@@ -75,7 +75,7 @@ func (r *Room) llmConfig() llm.Config {
 	if r.d.Settings == nil {
 		return llm.Config{}
 	}
-	return llm.FromSettings(r.d.Settings.Get())
+	return llm.FromSettings(r.d.Settings.View())
 }
 
 // ask sends a request to the configured provider with every secret value

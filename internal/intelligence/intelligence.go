@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/intelligence/llm"
 	"github.com/noba-go/noba/internal/intelligence/predict"
 )
@@ -56,7 +57,7 @@ type SeriesFunc func(ctx context.Context, metric string, hours float64, step int
 // Settings gives the flat settings and their masked view (a key whose
 // masked value differs from its value is a secret).
 type Settings interface {
-	Get() map[string]any
+	config.Reader
 	Masked() map[string]any
 }
 

@@ -10,15 +10,14 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
-// Settings gives the flat settings (dnsService, siteMap).
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Auditor records audit entries.
 type Auditor interface {
@@ -88,11 +87,21 @@ func New(d Deps) *Room {
 // IsRoot reports whether the server runs as root.
 func IsRoot() bool { return os.Geteuid() == 0 }
 
+// settings is the flat settings dict in force, shared by every reader:
+// read it, never modify it (no copy per read).
 func (r *Room) settings() map[string]any {
 	if r.d.Settings == nil {
 		return map[string]any{}
 	}
-	return r.d.Settings.Get()
+	return r.d.Settings.View()
+}
+
+// typed is the typed settings in force (read only; empty without settings).
+func (r *Room) typed() *config.Values {
+	if r.d.Settings == nil {
+		return &config.Values{}
+	}
+	return r.d.Settings.Current()
 }
 
 func (r *Room) audit(ctx context.Context, action, details string) {

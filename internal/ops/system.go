@@ -68,7 +68,7 @@ func (r *Room) restartCmd(svc string, timeout time.Duration) runcmd.Cmd {
 }
 
 func (r *Room) dnsFlush(ctx context.Context, _ *struct{}) (*opsRecoveryOut, error) {
-	svc, _ := r.settings()["dnsService"].(string)
+	svc := r.typed().DnsService
 	if svc = strings.TrimSpace(svc); svc == "" {
 		svc = "pihole-FTL"
 	}

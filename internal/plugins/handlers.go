@@ -51,7 +51,7 @@ type anyListOut struct{ Body []any }
 
 func (r *Room) available(ctx context.Context, _ *struct{}) (*anyListOut, error) {
 	out := &anyListOut{Body: []any{}}
-	u, _ := r.d.Settings.Get()["pluginCatalogUrl"].(string)
+	u := r.d.Settings.Current().PluginCatalogURL
 	if u = strings.TrimSpace(u); u == "" {
 		return out, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 )
 
@@ -24,7 +25,10 @@ func (a *noAudit) Record(_ context.Context, action, _, _, _ string) {
 
 type noSettings map[string]any
 
-func (s noSettings) Get() map[string]any { return s }
+func (s noSettings) Current() *config.Values { return config.Static(s).Current() }
+func (s noSettings) View() map[string]any    { return s }
+func (s noSettings) Value(k string) any      { return config.Static(s).Value(k) }
+func (s noSettings) String(k string) string  { return config.Static(s).String(k) }
 
 // TestRemoteInstall installs over HTTPS (a loopback TLS server) and checks
 // the sha256 pin and the size bound; a refused download writes nothing.

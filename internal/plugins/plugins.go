@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/jobs"
 )
@@ -29,10 +30,8 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// Settings reads the flat settings dict.
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Deps are what the plugins room is built from.
 type Deps struct {

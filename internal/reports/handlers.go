@@ -287,7 +287,7 @@ func (r *Room) grafana(ctx context.Context, _ *struct{}) (*anyOut, error) {
 // ---- runbooks ----
 
 func (r *Room) runbookList() []map[string]any {
-	raw := r.d.Settings.Get()["runbooks"]
+	raw := r.d.Settings.View()["runbooks"] // shared: read only
 	if s, ok := raw.(string); ok {
 		var v []any
 		if json.Unmarshal([]byte(s), &v) != nil {
@@ -330,7 +330,7 @@ type graylogIn struct {
 }
 
 func (r *Room) graylog(ctx context.Context, in *graylogIn) (*anyOut, error) {
-	st := r.d.Settings.Get()
+	st := r.d.Settings.View() // shared: read only
 	base, _ := st["graylogUrl"].(string)
 	base = strings.TrimRight(strings.TrimSpace(base), "/")
 	if base == "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 )
 
@@ -25,10 +26,8 @@ type History interface {
 	Series(ctx context.Context, metric string, hours float64, step int64, bands bool) ([]Point, error)
 }
 
-// Settings reads the flat settings dict.
-type Settings interface {
-	Get() map[string]any
-}
+// Settings is the typed settings snapshot every room reads (no copy per read).
+type Settings = config.Reader
 
 // Deps are what the reports room is built from.
 type Deps struct {

@@ -77,7 +77,7 @@ func (h reportHistory) Series(ctx context.Context, metric string, hours float64,
 type emailSender struct{ s *Server }
 
 func (e emailSender) SendEmail(ctx context.Context, subject, text string) error {
-	cfg, _ := e.s.Settings.Get()["notifications"].(map[string]any)
+	cfg, _ := e.s.Settings.View()["notifications"].(map[string]any) // shared: read only
 	res := (&notify.Sender{}).Send(ctx, cfg, []string{"email"}, notify.Message{Level: "info", Text: subject + "\n\n" + text,
 		Event: "report", RuleID: "backup_report", Timestamp: time.Now().Unix()})
 	for _, r := range res {

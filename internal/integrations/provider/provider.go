@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Settings is the flat settings dict (config.Settings.Get()).
+// Settings is the flat settings dict (config.Reader.View(): shared, read only).
 type Settings map[string]any
 
 // String returns the trimmed string value of key ("" when absent or not a string).
