@@ -522,19 +522,31 @@ func runBackup(ctx context.Context, x *Executor, p map[string]any, _ string) Res
 }
 
 func runAutomation(ctx context.Context, x *Executor, p map[string]any, _ string) Result {
+	return startAutomation(ctx, x, str(p, "automation_id"), false)
+}
+
+func runPlaybook(ctx context.Context, x *Executor, p map[string]any, _ string) Result {
+	return startAutomation(ctx, x, str(p, "playbook_id"), true)
+}
+
+func startAutomation(ctx context.Context, x *Executor, id string, playbook bool) Result {
 	if x.d.Automations == nil {
 		return Result{Error: "Automation runs are not available on this server"}
 	}
-	id, err := x.d.Automations.RunAutomation(ctx, str(p, "automation_id"), "remediation")
+	if id == "" {
+		return Result{Error: "automation id is required"}
+	}
+	s, err := x.d.Automations.RunAutomation(ctx, id, playbook)
 	if err != nil {
 		return Result{Error: err.Error()}
 	}
-	return Result{Success: true, Output: fmt.Sprintf("Automation started: run_id=%d", id)}
-}
-
-func runPlaybook(ctx context.Context, x *Executor, p map[string]any, t string) Result {
-	q := map[string]any{"automation_id": p["playbook_id"]}
-	return runAutomation(ctx, x, q, t)
+	switch {
+	case playbook:
+		return Result{Success: true, Output: "Playbook started: " + s.Name}
+	case s.RunID != nil:
+		return Result{Success: true, Output: fmt.Sprintf("Automation started: %s run_id=%d", s.Name, *s.RunID)}
+	}
+	return Result{Success: true, Output: "Automation started: " + s.Name}
 }
 
 func runAgentCommand(ctx context.Context, x *Executor, p map[string]any, _ string) Result {

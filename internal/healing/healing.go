@@ -43,9 +43,19 @@ type Approvals interface {
 }
 
 // AutomationRunner starts a stored automation (actions automation and
-// run_playbook); nil refuses them.
+// run_playbook, spec 30 §6.9.2) through the automations room's dispatcher;
+// nil refuses them. playbook requires a workflow automation (run with
+// triggered_by "system"); otherwise trigger and triggered_by are
+// "remediation".
 type AutomationRunner interface {
-	RunAutomation(ctx context.Context, id, triggeredBy string) (int64, error)
+	RunAutomation(ctx context.Context, id string, playbook bool) (AutomationStart, error)
+}
+
+// AutomationStart is what starting an automation reports: its name and
+// the job run id (nil for a flat workflow, whose steps run as their own jobs).
+type AutomationStart struct {
+	Name  string
+	RunID *int64
 }
 
 // Notifier sends a notification to every channel.

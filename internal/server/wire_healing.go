@@ -40,6 +40,7 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 		d.Actions = healAudit{rs.automations}
 		d.Approvals = healApprovals{rs.automations}
 		d.Runner = rs.automations.Runner()
+		d.Automations = healAutomations{rs.automations}
 	}
 	room := healing.New(d)
 	rs.healing = room
@@ -97,6 +98,26 @@ func (h healAudit) RecordAction(ctx context.Context, r healing.ActionRecord) {
 	_, _ = h.a.RecordAction(ctx, automations.ActionAudit{TriggerType: r.TriggerType, TriggerID: r.TriggerID, ActionType: r.ActionType,
 		ActionParams: r.Params, Target: opt(r.Target), Outcome: r.Outcome, DurationS: r.DurationS, Output: opt(r.Output),
 		ApprovedBy: opt(r.ApprovedBy), Error: opt(r.Error)})
+}
+
+// healAutomations runs the automation and run_playbook heal actions
+// through the automations room's dispatcher.
+type healAutomations struct{ a *automations.Room }
+
+func (h healAutomations) RunAutomation(ctx context.Context, id string, playbook bool) (healing.AutomationStart, error) {
+	a, err := h.a.Automation(ctx, id)
+	if err != nil {
+		return healing.AutomationStart{}, err
+	}
+	trigger, by := "remediation", "remediation"
+	if playbook {
+		if a.Type != "workflow" {
+			return healing.AutomationStart{}, fmt.Errorf("Playbook must be a workflow automation (%s is %s)", a.Name, a.Type) //nolint:staticcheck // user-facing message
+		}
+		trigger, by = "remediation:run_playbook:"+a.ID, "system"
+	}
+	run, err := h.a.StartAutomation(ctx, id, trigger, by)
+	return healing.AutomationStart{Name: a.Name, RunID: run}, err
 }
 
 type healApprovals struct{ a *automations.Room }
