@@ -77,3 +77,13 @@ func TestAutomationAndPlaybookActions(t *testing.T) {
 		t.Fatalf("action audit: %+v", audit)
 	}
 }
+
+// driver_rollback has no unattended command on any OS: it refuses with a
+// reason a user can act on, and the refusal is in the action audit.
+func TestDriverRollbackRefusesClearly(t *testing.T) {
+	e := servertest.New(t)
+	res := e.Server.Healing().Executor().Execute(context.Background(), "driver_rollback", map[string]any{"device": "nic0"}, "manual", "", "", "")
+	if res.Success || !strings.Contains(res.Error, "Roll the driver back on the host") {
+		t.Fatalf("driver_rollback: %+v", res)
+	}
+}

@@ -81,6 +81,7 @@ type Deps struct {
 	Actions     ActionAudit
 	Approvals   Approvals
 	Automations AutomationRunner
+	Instances   Instances
 	Notify      Notifier
 	Stats       Stats
 	Settings    Settings

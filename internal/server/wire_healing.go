@@ -10,6 +10,7 @@ import (
 	"github.com/noba-go/noba/internal/agents"
 	"github.com/noba-go/noba/internal/automations"
 	"github.com/noba-go/noba/internal/healing"
+	"github.com/noba-go/noba/internal/instances"
 )
 
 // healingRooms holds the rooms of self-healing (router 13).
@@ -41,6 +42,9 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 		d.Approvals = healApprovals{rs.automations}
 		d.Runner = rs.automations.Runner()
 		d.Automations = healAutomations{rs.automations}
+	}
+	if rs.instances != nil {
+		d.Instances = healInstances{rs.instances}
 	}
 	room := healing.New(d)
 	rs.healing = room
@@ -84,6 +88,25 @@ func (h healAgents) Known() []string {
 		out = append(out, fmt.Sprint(m["hostname"]))
 	}
 	return out
+}
+
+// healInstances gives the instance-based heal actions an integration
+// instance with its credentials and a client honouring its TLS settings.
+type healInstances struct{ r *instances.Room }
+
+func (h healInstances) Instance(ctx context.Context, id string) (healing.Instance, error) {
+	in, err := h.r.Instance(ctx, id)
+	if err != nil {
+		return healing.Instance{}, err
+	}
+	if !in.Enabled {
+		return healing.Instance{}, fmt.Errorf("instance %s is disabled", id)
+	}
+	c, err := instances.TLSOptions{VerifySSL: in.VerifySSL, CABundle: in.CABundle}.HTTPClient(30 * time.Second)
+	if err != nil {
+		return healing.Instance{}, err
+	}
+	return healing.Instance{ID: in.ID, Platform: in.Platform, URL: in.URL, Auth: in.AuthConfig, Client: c}, nil
 }
 
 type healAudit struct{ a *automations.Room }
