@@ -19,5 +19,10 @@
 // API (Pi-hole v6/v5 restartdns, AdGuard Home cache_clear, the *arr
 // queue/bulk delete of failed items, Plex section refresh, Jellyfin/Emby
 // Library/Refresh); driver_rollback refuses with its reason, since no
-// supported OS has an unattended driver rollback.
+// supported OS has an unattended driver rollback. Events arrive through
+// the alerts room's Heal seam (alert rules with an action, built-in
+// threshold alerts; processed in the background), the bus
+// (events.HealSignals: the intelligence room's 15-minute predictions and
+// anomalies) and the hourly health-score triggers of the learning cycle
+// (HealthScores: the monitoring room's last /api/health-score).
 package healing

@@ -82,11 +82,12 @@ type Deps struct {
 	Approvals   Approvals
 	Automations AutomationRunner
 	Instances   Instances
+	Health      HealthScores
 	Notify      Notifier
 	Stats       Stats
 	Settings    Settings
 	Runner      *runner.Runner
-	// Bus carries the alerts room's transitions (FollowAlerts).
+	// Bus carries the heal events of other rooms (FollowSignals).
 	Bus       *events.Bus
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -157,6 +158,6 @@ func (r *Room) Jobs() []jobs.Job {
 		jobs.Every("healing-learning", time.Hour, r.Learn),
 		jobs.Every("healing-watchdog", 30*time.Second, func(ctx context.Context) error { r.p.heartbeat("watchdog"); return nil }),
 		jobs.Every("healing-maintenance", 10*time.Second, r.p.releaseHeld),
-		jobs.Func{JobName: "healing-alerts", Fn: r.FollowAlerts},
+		jobs.Func{JobName: "healing-signals", Fn: r.FollowSignals},
 	}
 }

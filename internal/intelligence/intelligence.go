@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/intelligence/llm"
 	"github.com/noba-go/noba/internal/intelligence/predict"
 )
@@ -68,10 +69,12 @@ type Auditor interface {
 // Deps are what the room is built from. Agents, Alerts and Series may be
 // nil: the room then answers its documented fallback.
 type Deps struct {
-	Store    Store
-	Agents   Agents
-	Alerts   Alerts
-	Series   SeriesFunc
+	Store  Store
+	Agents Agents
+	Alerts Alerts
+	Series SeriesFunc
+	// Bus receives the predictive cycle's heal events (nil: not published).
+	Bus      *events.Bus
 	Settings Settings
 	Audit    Auditor
 	Log      *slog.Logger

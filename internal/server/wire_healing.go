@@ -46,6 +46,9 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 	if rs.instances != nil {
 		d.Instances = healInstances{rs.instances}
 	}
+	if rs.monitoring != nil {
+		d.Health = rs.monitoring
+	}
 	room := healing.New(d)
 	rs.healing = room
 	s.mount(room)
@@ -54,6 +57,9 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 	}
 	if rs.agents != nil {
 		rs.agents.OnHealReport(room.RecordAgentReport)
+	}
+	if rs.alerts != nil {
+		rs.alerts.SetHealer(room)
 	}
 	s.closers = append(s.closers, func() error {
 		room.Wait()
