@@ -32,7 +32,13 @@ type InfraOptions struct {
 	K8sInCluster string
 	// SysRoot prefixes the /sys paths the rooms read (fixture trees).
 	SysRoot string
+	// Kubeconfig is the kubeconfig file list (default: the KUBECONFIG
+	// environment variable, else ~/.kube/config).
+	Kubeconfig string
 }
+
+// WithKubeconfig sets the kubeconfig file(s) the Kubernetes routes read.
+func WithKubeconfig(path string) Option { return func(o *Options) { o.Infra.Kubeconfig = path } }
 
 // WithInfraRunner makes the infra rooms run host tools through run.
 func WithInfraRunner(run runcmd.Runner) Option { return func(o *Options) { o.Infra.Runner = run } }
@@ -63,6 +69,10 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	if h, p := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT"); inCluster == "" && h != "" && p != "" {
 		inCluster = net.JoinHostPort(h, p)
 	}
+	kubeconfig := s.Opts.Infra.Kubeconfig
+	if kubeconfig == "" {
+		kubeconfig = os.Getenv("KUBECONFIG")
+	}
 	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
 		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
 	s.mount(rs.containers)
@@ -70,7 +80,7 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	// infrastructure (router 7): network_discover results are stored as
 	// devices whichever way they arrive.
 	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
-		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot(), InCluster: inCluster})
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot(), InCluster: inCluster, Kubeconfig: kubeconfig})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
 
