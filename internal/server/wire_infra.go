@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/containers"
 	"github.com/noba-go/noba/internal/infra"
+	"github.com/noba-go/noba/internal/jobs/runner"
 	"github.com/noba-go/noba/internal/ops"
 	"github.com/noba-go/noba/internal/runcmd"
 )
@@ -73,8 +75,13 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	if kubeconfig == "" {
 		kubeconfig = os.Getenv("KUBECONFIG")
 	}
-	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
+	cd := containers.Deps{Settings: s.Settings, Audit: rs.audit,
+		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost}
+	if rs.automations != nil {
+		// Image pulls are runs of the job runner (/api/runs/{id}).
+		cd.Runs = jobRuns{rs.automations.Runner()}
+	}
+	rs.containers = containers.New(cd)
 	s.mount(rs.containers)
 
 	// infrastructure (router 7): network_discover results are stored as
@@ -94,4 +101,21 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	rs.agents.OnResult("verify_backup", rs.ops.OnVerifyResult)
 	s.mount(rs.ops)
 	return nil
+}
+
+// jobRuns submits in-process work (image pulls) to the job runner: the
+// work's output is the run's output, its error the run's failure.
+type jobRuns struct{ run *runner.Runner }
+
+func (j jobRuns) Submit(ctx context.Context, trigger, by string, work func(ctx context.Context) (string, error)) (int64, error) {
+	return j.run.Submit(ctx, runner.Spec{Trigger: trigger, TriggeredBy: by, Func: func(ctx context.Context, out io.Writer) (int, error) {
+		text, err := work(ctx)
+		if text != "" {
+			_, _ = io.WriteString(out, text)
+		}
+		if err != nil {
+			return 1, err
+		}
+		return 0, nil
+	}})
 }
