@@ -69,12 +69,10 @@ type Auditor interface {
 // Deps are what the room is built from. Agents, Alerts and Series may be
 // nil: the room then answers its documented fallback.
 type Deps struct {
-	Store  Store
-	Agents Agents
-	Alerts Alerts
-	Series SeriesFunc
-	// Bus receives the predictive cycle's heal events (nil: not published).
-	Bus      *events.Bus
+	Store    Store
+	Agents   Agents
+	Alerts   Alerts
+	Series   SeriesFunc
 	Settings Settings
 	Audit    Auditor
 	Log      *slog.Logger
@@ -88,6 +86,9 @@ type Deps struct {
 	// DriftWait bounds how long a drift check waits for agents (20 s);
 	// SetFromWait how long set-from waits for one agent (15 s).
 	DriftWait, SetFromWait time.Duration
+
+	// Bus receives the predictive cycle's heal events (nil: not published).
+	Bus *events.Bus
 }
 
 // Room is the intelligence room.
