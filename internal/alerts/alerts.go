@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noba-go/noba/internal/alerts/condition"
@@ -71,6 +72,23 @@ type Room struct {
 	lastSnap  map[string]any
 	agents    map[string]agentMetrics
 	condCache map[string]*condition.Condition
+
+	// heal is the healing seam set after construction (SetHealer).
+	heal atomic.Pointer[healerRef]
+}
+
+type healerRef struct{ h Healer }
+
+// SetHealer connects the healing pipeline (wired after this room is
+// built); it replaces Deps.Heal.
+func (r *Room) SetHealer(h Healer) { r.heal.Store(&healerRef{h}) }
+
+// healer is the healing seam (nil when none is wired).
+func (r *Room) healer() Healer {
+	if p := r.heal.Load(); p != nil {
+		return p.h
+	}
+	return r.d.Heal
 }
 
 type ruleState struct {

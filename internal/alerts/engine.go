@@ -172,13 +172,13 @@ func (r *Room) evalRuleLocked(ctx context.Context, rule Rule, get func(string) (
 		st.firing, st.start, st.notified = true, now.Unix(), false
 		clear(st.escSent)
 		r.publish("firing", rule.ID, "rule", rule.Severity, rule.Message, now)
-		if rule.Action != nil && r.d.Heal != nil {
+		if h := r.healer(); rule.Action != nil && h != nil {
 			ev := map[string]any{"source": "alert", "rule_id": rule.ID, "condition": rule.Condition, "target": rule.Action["target"],
 				"severity": rule.Severity, "timestamp": now.Unix(), "action": clone(rule.Action), "metrics": r.eventMetricsLocked(rule.Condition)}
 			if chain, ok := rule.Raw["escalation_chain"]; ok {
 				ev["escalation_chain"] = clone(chain)
 			}
-			r.d.Heal.HandleAlertEvent(context.WithoutCancel(ctx), ev)
+			h.HandleAlertEvent(context.WithoutCancel(ctx), ev)
 		}
 	}
 	if mt.suppress {
@@ -295,9 +295,9 @@ func (r *Room) builtinsLocked(ctx context.Context, snap map[string]any, settings
 		r.lastNote[k] = now
 		r.disp.Enqueue(nil, notify.Message{Level: rw.level, Text: rw.msg, Event: "firing", RuleID: rw.key, Timestamp: now.Unix()})
 	}
-	if r.d.Heal != nil {
+	if h := r.healer(); h != nil {
 		for _, k := range heal {
-			r.d.Heal.HandleAlertEvent(context.WithoutCancel(ctx), map[string]any{"source": "builtin", "rule_id": k,
+			h.HandleAlertEvent(context.WithoutCancel(ctx), map[string]any{"source": "builtin", "rule_id": k,
 				"severity": "danger", "timestamp": now.Unix()})
 		}
 	}

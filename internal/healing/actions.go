@@ -163,10 +163,6 @@ func withArg(requires string, k string, build func(v string) []string) handler {
 	}}
 }
 
-func noInstance(p map[string]any) string {
-	return fmt.Sprintf("Integration instance '%s' is not configured on this server", str(p, "instance_id"))
-}
-
 // registry builds the 55 action types.
 func registry() map[string]*Action {
 	acts := []*Action{
@@ -257,7 +253,7 @@ func registry() map[string]*Action {
 				h, err := needInt(p, "max_age_hours", 1, 24*365)
 				return one("find", path, "-xdev", "-mindepth", "1", "-type", "f", "-mmin", "+"+strconv.Itoa(h*60), "-delete"), err
 			}}}},
-		{Name: "dns_cache_clear", Risk: RiskLow, Params: []string{"instance_id"}, TimeoutS: 15, SettleS: 2, refuse: noInstance},
+		{Name: "dns_cache_clear", Risk: RiskLow, Params: []string{"instance_id"}, TimeoutS: 15, SettleS: 2, local: instanceAction("dns_cache_clear")},
 		{Name: "event_log_clear", Risk: RiskLow, Params: []string{"log_name"}, TimeoutS: 30,
 			chain: []handler{withArg("wevtutil", "log_name", func(v string) []string { return []string{"wevtutil", "cl", v} })}},
 		{Name: "sfc_scan", Risk: RiskLow, TimeoutS: 300, chain: []handler{simple("sfc", "sfc", "/scannow")}},
@@ -317,8 +313,8 @@ func registry() map[string]*Action {
 			chain: []handler{withArg("tune2fs", "device", func(v string) []string { return []string{"tune2fs", "-C", "65535", v} })}},
 		{Name: "backup_verify", Risk: RiskMedium, Params: []string{"backup_set"}, TimeoutS: 300,
 			chain: []handler{simple("restic", "restic", "check")}},
-		{Name: "servarr_queue_cleanup", Risk: RiskMedium, Params: []string{"instance_id"}, TimeoutS: 30, refuse: noInstance},
-		{Name: "media_library_scan", Risk: RiskMedium, Params: []string{"instance_id"}, TimeoutS: 60, refuse: noInstance},
+		{Name: "servarr_queue_cleanup", Risk: RiskMedium, Params: []string{"instance_id"}, TimeoutS: 30, local: instanceAction("servarr_queue_cleanup")},
+		{Name: "media_library_scan", Risk: RiskMedium, Params: []string{"instance_id"}, TimeoutS: 60, local: instanceAction("media_library_scan")},
 		{Name: "network_interface_restart", Risk: RiskMedium, Params: []string{"nic"}, TimeoutS: 15, SettleS: 5,
 			chain: []handler{{"ip", func(p map[string]any) ([][]string, error) {
 				n, err := needName(p, "nic")
@@ -382,7 +378,8 @@ func registry() map[string]*Action {
 			chain: []handler{fwHandler("-A")}},
 		{Name: "driver_rollback", Risk: RiskHigh, Params: []string{"device"}, TimeoutS: 120, SettleS: 30,
 			refuse: func(map[string]any) string {
-				return "driver_rollback needs Windows Device Manager interaction and has no unattended command; roll the driver back on the host"
+				return "driver_rollback is not automated: no supported OS offers an unattended driver rollback (Windows' Roll Back Driver " +
+					"exists only in Device Manager; Linux keeps no previous driver version). Roll the driver back on the host, or use snapshot_rollback"
 			}},
 		{Name: "raid_rebuild", Risk: RiskHigh, Params: []string{"array", "disk"}, TimeoutS: 600,
 			chain: []handler{{"mdadm", func(p map[string]any) ([][]string, error) {
@@ -522,19 +519,31 @@ func runBackup(ctx context.Context, x *Executor, p map[string]any, _ string) Res
 }
 
 func runAutomation(ctx context.Context, x *Executor, p map[string]any, _ string) Result {
+	return startAutomation(ctx, x, str(p, "automation_id"), false)
+}
+
+func runPlaybook(ctx context.Context, x *Executor, p map[string]any, _ string) Result {
+	return startAutomation(ctx, x, str(p, "playbook_id"), true)
+}
+
+func startAutomation(ctx context.Context, x *Executor, id string, playbook bool) Result {
 	if x.d.Automations == nil {
 		return Result{Error: "Automation runs are not available on this server"}
 	}
-	id, err := x.d.Automations.RunAutomation(ctx, str(p, "automation_id"), "remediation")
+	if id == "" {
+		return Result{Error: "automation id is required"}
+	}
+	s, err := x.d.Automations.RunAutomation(ctx, id, playbook)
 	if err != nil {
 		return Result{Error: err.Error()}
 	}
-	return Result{Success: true, Output: fmt.Sprintf("Automation started: run_id=%d", id)}
-}
-
-func runPlaybook(ctx context.Context, x *Executor, p map[string]any, t string) Result {
-	q := map[string]any{"automation_id": p["playbook_id"]}
-	return runAutomation(ctx, x, q, t)
+	switch {
+	case playbook:
+		return Result{Success: true, Output: "Playbook started: " + s.Name}
+	case s.RunID != nil:
+		return Result{Success: true, Output: fmt.Sprintf("Automation started: %s run_id=%d", s.Name, *s.RunID)}
+	}
+	return Result{Success: true, Output: "Automation started: " + s.Name}
 }
 
 func runAgentCommand(ctx context.Context, x *Executor, p map[string]any, _ string) Result {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/healing"
 	"github.com/noba-go/noba/internal/server/servertest"
 )
@@ -176,32 +177,36 @@ func TestChaosDryRunPlans(t *testing.T) {
 	}
 }
 
-// A firing alert rule with an action (published by the alerts room on the
-// bus) becomes a heal event: trust notify writes a ledger row.
-func TestAlertRuleFeedsPipeline(t *testing.T) {
-	e := servertest.New(t)
-	if _, err := e.Server.Settings.Update(map[string]any{"alertRules": []any{map[string]any{"id": "ctr_down", "condition": "cpu_percent > 95",
+// The alerts room's Heal seam feeds the pipeline: a firing alert rule with
+// an action becomes an alert heal event (trust notify writes a ledger row
+// with the rule's condition and target), and a failed service seen by the
+// built-in threshold alerts becomes a threshold event for that service.
+func TestAlertsFeedPipelineThroughHealSeam(t *testing.T) {
+	e := servertest.NewWith(t, servertest.Setup{Jobs: true})
+	if _, err := e.Server.Settings.Update(map[string]any{"alertRules": []any{map[string]any{"id": "ctr_down", "condition": "cpuPercent > 95",
 		"severity": "warning", "action": map[string]any{"type": "restart_container", "target": "ctr1"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = e.Server.Healing().FollowAlerts(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	var rows []map[string]any
-	deadline := time.Now().Add(10 * time.Second)
-	for len(rows) == 0 {
+	var rule, svc []map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for len(rule) == 0 || len(svc) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("no ledger row from the alert")
+			t.Fatalf("no ledger rows from the alerts: rule %v, threshold %v", rule, svc)
 		}
-		e.Server.Bus.Publish(healing.AlertTopic, map[string]any{"event": "firing", "rule_id": "ctr_down", "source": "rule",
-			"severity": "warning", "message": "cpu", "timestamp": time.Now().Unix()})
-		time.Sleep(100 * time.Millisecond)
-		e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=ctr_down", e.Token("viewer"), nil, &rows)
+		e.Server.Bus.Publish(events.TopicStats, map[string]any{"cpuPercent": 99.0, "memPercent": 10.0, "timestamp": time.Now().Unix(),
+			"services": []any{map[string]any{"name": "noba-test-svc", "status": "failed"}}})
+		time.Sleep(200 * time.Millisecond)
+		e.Server.Healing().Wait()
+		e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=ctr_down", e.Token("viewer"), nil, &rule)
+		e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=svc_noba-test-svc", e.Token("viewer"), nil, &svc)
 	}
-	if rows[0]["target"] != "ctr1" || rows[0]["action_type"] != "restart_container" || rows[0]["action_success"] != nil ||
-		rows[0]["condition"] != "cpu_percent > 95" || rows[0]["source"] != "alert" {
-		t.Fatalf("row: %+v", rows[0])
+	if r := rule[0]; r["target"] != "ctr1" || r["action_type"] != "restart_container" || r["action_success"] != nil ||
+		r["condition"] != "cpuPercent > 95" || r["source"] != "alert" {
+		t.Fatalf("rule row: %+v", r)
+	}
+	if r := svc[0]; r["target"] != "noba-test-svc" || r["source"] != "threshold" || r["condition"] != "service_status == failed" ||
+		r["action_type"] != "service_reset_failed" || r["action_success"] != nil {
+		t.Fatalf("threshold row: %+v", r)
 	}
 }
 

@@ -13,5 +13,16 @@
 // is recorded as a ledger row with action_type "suppressed" and
 // dependency_root/suppressed_by filled; a queue maintenance window holds
 // events and re-injects them when the window ends; live chaos runs are
-// refused (dry runs only).
+// refused (dry runs only). The instance-based actions (dns_cache_clear,
+// servarr_queue_cleanup, media_library_scan) look the integration
+// instance up server-side (Instances) and call its platform's documented
+// API (Pi-hole v6/v5 restartdns, AdGuard Home cache_clear, the *arr
+// queue/bulk delete of failed items, Plex section refresh, Jellyfin/Emby
+// Library/Refresh); driver_rollback refuses with its reason, since no
+// supported OS has an unattended driver rollback. Events arrive through
+// the alerts room's Heal seam (alert rules with an action, built-in
+// threshold alerts; processed in the background), the bus
+// (events.HealSignals: the intelligence room's 15-minute predictions and
+// anomalies) and the hourly health-score triggers of the learning cycle
+// (HealthScores: the monitoring room's last /api/health-score).
 package healing

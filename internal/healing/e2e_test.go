@@ -117,6 +117,7 @@ func TestHealThroughTrustLevelsOnRealAgent(t *testing.T) {
 
 	// notify (no trust row): a ledger row, nothing executed.
 	v.room.HandleAlertEvent(ctx, serviceEvent("web_down", "web-svc"))
+	v.room.Wait()
 	rows := v.ledger(t, "rule_id=web_down")
 	if len(rows) != 1 || rows[0]["action_success"] != nil || rows[0]["trust_level"] != "notify" || rows[0]["action_type"] != "restart_service" {
 		t.Fatalf("notify row: %+v", rows)

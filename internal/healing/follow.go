@@ -2,23 +2,44 @@ package healing
 
 import (
 	"context"
-	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/noba-go/noba/internal/events"
 )
 
-// AlertTopic is the alerts room's bus topic (alerts.TopicAlert).
-const AlertTopic = "alerts.event"
+// thresholdEvent completes a built-in threshold alert of the alerts room
+// (rule ids svc_<name>, disk_crit_<mount>, cpu_crit, mem_crit: spec 30
+// §6.1) with its target and condition; false when the rule id has no
+// default chain.
+func thresholdEvent(ev Event) (Event, bool) {
+	id := ev.RuleID
+	if ScenarioFor(id) == "" {
+		return ev, false
+	}
+	ev.Source, ev.Target = "threshold", "system"
+	switch {
+	case strings.HasPrefix(id, "svc_"):
+		ev.Target, ev.Condition = id[4:], "service_status == failed"
+	case strings.HasPrefix(id, "disk_crit_"):
+		ev.Target, ev.Condition = id[10:], "disk_percent >= 90"
+	case id == "cpu_crit":
+		ev.Condition = "cpuPercent > 90"
+	case id == "mem_crit":
+		ev.Condition = "memPercent > 90"
+	}
+	return ev, true
+}
 
-// FollowAlerts feeds the pipeline from alert transitions on the bus: a
-// firing alert rule with an action (from the alertRules setting) becomes
-// an alert HealEvent; a firing built-in threshold alert with a default
-// chain (svc_, disk_crit_, cpu_crit, mem_crit) a threshold event. It runs
-// until ctx ends.
-func (r *Room) FollowAlerts(ctx context.Context) error {
+// FollowSignals feeds the pipeline from the heal events other rooms
+// publish on the bus (events.HealSignals: the intelligence room's
+// predictions and anomalies). It runs until ctx ends.
+func (r *Room) FollowSignals(ctx context.Context) error {
 	if r.d.Bus == nil {
 		<-ctx.Done()
 		return nil
 	}
-	ch, cancel := r.d.Bus.Subscribe(AlertTopic, 64)
+	ch, cancel := events.Subscribe(r.d.Bus, events.HealSignals, 64)
 	defer cancel()
 	for {
 		select {
@@ -28,62 +49,17 @@ func (r *Room) FollowAlerts(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			m, _ := e.Data.(map[string]any)
-			if m == nil || str(m, "event") != "firing" {
+			s, ok := events.HealSignals.Of(e)
+			if !ok || s.RuleID == "" {
 				continue
 			}
-			if ev, ok := r.eventFromAlert(m); ok {
-				if _, err := r.Process(ctx, ev); err != nil {
-					r.d.Log.Warn("heal event", "rule_id", ev.RuleID, "err", err)
-				}
+			ev := Event{Source: s.Source, RuleID: s.RuleID, Condition: s.Condition, Target: s.Target, Severity: s.Severity,
+				Timestamp: s.Timestamp, Metrics: maps.Clone(s.Metrics)}
+			if _, err := r.Process(ctx, ev); err != nil {
+				r.d.Log.Warn("heal event", "source", ev.Source, "rule_id", ev.RuleID, "err", err)
 			}
 		}
 	}
-}
-
-func (r *Room) eventFromAlert(m map[string]any) (Event, bool) {
-	id := str(m, "rule_id")
-	metrics := map[string]any{}
-	if r.d.Stats != nil {
-		metrics = flatten(r.d.Stats.Latest())
-	}
-	if str(m, "source") == "rule" && r.d.Settings != nil {
-		rules, _ := r.d.Settings.View()["alertRules"].([]any) // shared: read only
-		for _, x := range rules {
-			rule, _ := x.(map[string]any)
-			if rule == nil || fmt.Sprint(rule["id"]) != id {
-				continue
-			}
-			act, _ := rule["action"].(map[string]any)
-			if act == nil {
-				return Event{}, false
-			}
-			raw := map[string]any{"source": "alert", "rule_id": id, "condition": rule["condition"], "target": act["target"],
-				"severity": m["severity"], "timestamp": m["timestamp"], "action": act, "metrics": metrics}
-			if chain, ok := rule["escalation_chain"]; ok {
-				raw["escalation_chain"] = chain
-			}
-			return EventFrom(raw), true
-		}
-		return Event{}, false
-	}
-	if ScenarioFor(id) == "" {
-		return Event{}, false
-	}
-	target, cond := "system", ""
-	switch {
-	case len(id) > 4 && id[:4] == "svc_":
-		target, cond = id[4:], "service_status == failed"
-	case len(id) > 10 && id[:10] == "disk_crit_":
-		target, cond = id[10:], "disk_percent >= 90"
-	case id == "cpu_crit":
-		cond = "cpuPercent > 90"
-	case id == "mem_crit":
-		cond = "memPercent > 90"
-	}
-	ev := EventFrom(map[string]any{"source": "threshold", "rule_id": id, "condition": cond, "target": target,
-		"severity": m["severity"], "metrics": metrics})
-	return ev, true
 }
 
 // RecordAgentReport writes an agent's own heal outcome to the ledger

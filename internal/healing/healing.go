@@ -44,9 +44,19 @@ type Approvals interface {
 }
 
 // AutomationRunner starts a stored automation (actions automation and
-// run_playbook); nil refuses them.
+// run_playbook, spec 30 §6.9.2) through the automations room's dispatcher;
+// nil refuses them. playbook requires a workflow automation (run with
+// triggered_by "system"); otherwise trigger and triggered_by are
+// "remediation".
 type AutomationRunner interface {
-	RunAutomation(ctx context.Context, id, triggeredBy string) (int64, error)
+	RunAutomation(ctx context.Context, id string, playbook bool) (AutomationStart, error)
+}
+
+// AutomationStart is what starting an automation reports: its name and
+// the job run id (nil for a flat workflow, whose steps run as their own jobs).
+type AutomationStart struct {
+	Name  string
+	RunID *int64
 }
 
 // Notifier sends a notification to every channel.
@@ -70,11 +80,13 @@ type Deps struct {
 	Actions     ActionAudit
 	Approvals   Approvals
 	Automations AutomationRunner
+	Instances   Instances
+	Health      HealthScores
 	Notify      Notifier
 	Stats       Stats
 	Settings    Settings
 	Runner      *runner.Runner
-	// Bus carries the alerts room's transitions (FollowAlerts).
+	// Bus carries the heal events of other rooms (FollowSignals).
 	Bus       *events.Bus
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -145,6 +157,6 @@ func (r *Room) Jobs() []jobs.Job {
 		jobs.Every("healing-learning", time.Hour, r.Learn),
 		jobs.Every("healing-watchdog", 30*time.Second, func(ctx context.Context) error { r.p.heartbeat("watchdog"); return nil }),
 		jobs.Every("healing-maintenance", 10*time.Second, r.p.releaseHeld),
-		jobs.Func{JobName: "healing-alerts", Fn: r.FollowAlerts},
+		jobs.Func{JobName: "healing-signals", Fn: r.FollowSignals},
 	}
 }

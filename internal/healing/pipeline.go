@@ -82,19 +82,33 @@ func (p *pipeline) count(k string) {
 	p.mu.Unlock()
 }
 
-// HandleAlertEvent receives heal events from the alerts room (alert rules
-// with an action, built-in threshold alerts).
+// HandleAlertEvent receives heal events from the alerts room (its Heal
+// seam): alert rules with an action (source "alert") and built-in
+// threshold alerts (source "builtin", completed by thresholdEvent). The
+// event is processed in the background: the alerts engine never waits on
+// the pipeline.
 func (r *Room) HandleAlertEvent(ctx context.Context, raw map[string]any) {
 	ev := EventFrom(raw)
 	if ev.RuleID == "" {
 		return
 	}
-	if ev.Source == "builtin" {
-		ev.Source = "threshold"
+	if ev.Source == "builtin" || ev.Source == "threshold" {
+		var ok bool
+		if ev, ok = thresholdEvent(ev); !ok {
+			return
+		}
 	}
-	if _, err := r.Process(ctx, ev); err != nil {
-		r.d.Log.Warn("heal event", "rule_id", ev.RuleID, "err", err)
+	if len(ev.Metrics) == 0 && r.d.Stats != nil {
+		ev.Metrics = flatten(r.d.Stats.Latest())
 	}
+	ctx = context.WithoutCancel(ctx)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if _, err := r.Process(ctx, ev); err != nil {
+			r.d.Log.Warn("heal event", "rule_id", ev.RuleID, "err", err)
+		}
+	}()
 }
 
 // EventFrom decodes an event map (alerts' shape: action{type,target,params},

@@ -206,6 +206,9 @@ func (r *Room) Learn(ctx context.Context) error {
 			Message: fmt.Sprintf("'%s' and '%s' co-fail %.1f%% of the time (%d occurrences within 2-minute window). Consider adding a dependency relationship.",
 				c.a, c.b, c.pct, c.n)}, now)
 	}
+	if _, err := r.HealthTriggers(ctx); err != nil {
+		r.d.Log.Warn("health-score triggers", "err", err)
+	}
 	r.p.heartbeat("learning")
 	return nil
 }

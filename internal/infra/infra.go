@@ -59,6 +59,10 @@ type Deps struct {
 	// runs in a pod (KUBERNETES_SERVICE_HOST/PORT); with the service
 	// account token and CA under Root, it is used when k8sUrl is not set.
 	InCluster string
+	// Kubeconfig is the KUBECONFIG list of kubeconfig files (default
+	// ~/.kube/config), used when k8sUrl and k8sToken are not set; before
+	// the in-cluster service account.
+	Kubeconfig string
 	// IsRoot: the server runs as root, so system-scope systemctl runs
 	// directly instead of through sudo -n.
 	IsRoot bool

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,11 +19,13 @@ import (
 	"github.com/noba-go/noba/internal/runcmd"
 )
 
-// K8s is a typed client of the Kubernetes REST API (bearer token).
+// K8s is a typed client of the Kubernetes REST API: a bearer token,
+// basic auth or the client certificate of its HTTP client's TLS config.
 type K8s struct {
-	Base  string
-	Token string
-	HTTP  *http.Client
+	Base               string
+	Token              string
+	Username, Password string
+	HTTP               *http.Client
 }
 
 // k8sNameRe is the name/namespace/container rule (RFC 1123 labels, dots allowed).
@@ -41,6 +44,17 @@ const saDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 func (r *Room) k8s() (*K8s, error) {
 	s := r.settings()
 	base, tok := strings.TrimRight(str(s, "k8sUrl"), "/"), str(s, "k8sToken")
+	if base == "" && tok == "" {
+		// A kubeconfig (KUBECONFIG, else ~/.kube/config): its current context.
+		k, path, err := loadKubeconfig(r.d.Kubeconfig, 15*time.Second)
+		switch {
+		case err == nil:
+			return k, nil
+		case !errors.Is(err, errNoKubeconfig):
+			r.d.Log.Warn("kubeconfig unusable", "path", path, "err", err)
+			return nil, httpx.Invalid("Kubernetes kubeconfig unusable: %s", err.Error())
+		}
+	}
 	if base == "" && tok == "" && r.d.InCluster != "" {
 		// In a pod: the API server of the cluster, the service account's token and CA.
 		if b, err := os.ReadFile(filepath.Join(r.d.Root, saDir, "token")); err == nil && len(b) > 0 {
@@ -78,7 +92,12 @@ func (k *K8s) do(ctx context.Context, method, path string, q url.Values, body an
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+k.Token)
+	switch {
+	case k.Token != "":
+		req.Header.Set("Authorization", "Bearer "+k.Token)
+	case k.Username != "":
+		req.SetBasicAuth(k.Username, k.Password)
+	}
 	req.Header.Set("Accept", "application/json")
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)

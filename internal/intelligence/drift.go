@@ -28,9 +28,10 @@ const AllAgents = "__all__"
 
 var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// Jobs returns the drift checker.
+// Jobs returns the drift checker and the predictive cycle.
 func (r *Room) Jobs() []jobs.Job {
-	return []jobs.Job{jobs.Func{JobName: "intelligence.drift", Fn: r.runDrift}}
+	return []jobs.Job{jobs.Func{JobName: "intelligence.drift", Fn: r.runDrift},
+		jobs.Every("intelligence.predictive", PredictiveEvery, func(ctx context.Context) error { _, err := r.PredictiveCycle(ctx); return err })}
 }
 
 // runDrift checks first DriftFirst after start, then every DriftEvery,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/intelligence/llm"
 	"github.com/noba-go/noba/internal/intelligence/predict"
 )
@@ -86,6 +87,9 @@ type Deps struct {
 	// DriftWait bounds how long a drift check waits for agents (20 s);
 	// SetFromWait how long set-from waits for one agent (15 s).
 	DriftWait, SetFromWait time.Duration
+
+	// Bus receives the predictive cycle's heal events (nil: not published).
+	Bus *events.Bus
 }
 
 // Room is the intelligence room.

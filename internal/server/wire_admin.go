@@ -1,23 +1,17 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	"github.com/noba-go/noba/internal/alerts/notify"
-	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/backups"
 	"github.com/noba-go/noba/internal/dashboards"
-	"github.com/noba-go/noba/internal/httpx"
+	"github.com/noba-go/noba/internal/jobs/runner"
 	"github.com/noba-go/noba/internal/plugins"
 	"github.com/noba-go/noba/internal/reports"
 	"github.com/noba-go/noba/internal/stats"
@@ -98,7 +92,7 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 	// backups: restic (resticRepo) or snapshot directories (backupDest).
 	// Schedules and progress come from the automations room's routes.
 	rs.backups = backups.New(backups.Deps{Settings: s.Settings, Audit: rs.audit, Log: s.Log.With("room", "backups"),
-		DataDir: s.Cfg.DataDir, Mailer: emailSender{s}, Automations: automationsAPI{s}, Now: s.Opts.Now})
+		DataDir: s.Cfg.DataDir, Mailer: emailSender{s}, Automations: automationsAPI{rs}, Now: s.Opts.Now})
 	s.mount(rs.backups)
 
 	// plugins: discovered now; the collection loop is a job.
@@ -117,73 +111,41 @@ func (rs *rooms) wireAdmin(ctx context.Context, s *Server) error {
 	return nil
 }
 
-// automationsAPI gives the backups room the automations room through its
-// own routes, called in-process with the caller's session: rooms never
-// import each other, and the automations room offers no Go API for
-// creating automations. A server without those routes (404/405) has no
-// automations: backups then answers its fallback.
-type automationsAPI struct{ s *Server }
-
-func (a automationsAPI) call(ctx context.Context, method, path string, body any, out any) error {
-	p, ok := authz.From(ctx)
-	if !ok || p.Token == "" {
-		return backups.ErrNoAutomations
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req := httptest.NewRequestWithContext(ctx, method, path, rd)
-	req.Header.Set("Authorization", "Bearer "+p.Token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	a.s.Router.Mux.ServeHTTP(rec, req)
-	var e struct {
-		Error string `json:"error"`
-	}
-	if rec.Code/100 != 2 {
-		_ = json.Unmarshal(rec.Body.Bytes(), &e)
-	}
-	switch {
-	case rec.Code == http.StatusNotFound && (e.Error == "" || e.Error == "API route not found"), rec.Code == http.StatusMethodNotAllowed:
-		return backups.ErrNoAutomations
-	case rec.Code/100 != 2 && rec.Code < 500 && e.Error != "":
-		return &httpx.Error{Kind: httpx.ErrInvalid, Msg: e.Error}
-	case rec.Code/100 != 2:
-		return fmt.Errorf("%s %s: %d", method, path, rec.Code)
-	}
-	return json.Unmarshal(rec.Body.Bytes(), out)
-}
+// automationsAPI gives the backups room the automations room's Go API
+// (rooms never import each other). A server without the automations room
+// answers backups.ErrNoAutomations: backups then answers its fallback.
+type automationsAPI struct{ rs *rooms }
 
 func (a automationsAPI) ListAutomations(ctx context.Context) ([]map[string]any, error) {
+	if a.rs.automations == nil {
+		return nil, backups.ErrNoAutomations
+	}
+	list, err := a.rs.automations.Automations(ctx, "script")
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
 	var out []map[string]any
-	err := a.call(ctx, http.MethodGet, "/api/automations?type=script", nil, &out)
-	return out, err
+	return out, json.Unmarshal(b, &out)
 }
 
 func (a automationsAPI) CreateAutomation(ctx context.Context, name, typ string, config map[string]any, schedule string) (string, error) {
-	var out struct {
-		ID any `json:"id"`
+	if a.rs.automations == nil {
+		return "", backups.ErrNoAutomations
 	}
-	err := a.call(ctx, http.MethodPost, "/api/automations", map[string]any{"name": name, "type": typ, "config": config,
-		"schedule": schedule, "enabled": true}, &out)
-	return fmt.Sprint(out.ID), err
+	return a.rs.automations.CreateAutomation(ctx, map[string]any{"name": name, "type": typ, "config": config,
+		"schedule": schedule, "enabled": true})
 }
 
 func (a automationsAPI) ActiveRuns(ctx context.Context) ([]backups.Run, error) {
-	var runs []struct {
-		ID        int64  `json:"id"`
-		Trigger   string `json:"trigger"`
-		StartedAt int64  `json:"started_at"`
-		Status    string `json:"status"`
+	if a.rs.automations == nil {
+		return nil, backups.ErrNoAutomations
 	}
-	if err := a.call(ctx, http.MethodGet, "/api/runs?status=running&limit=100", nil, &runs); err != nil {
+	runs, err := a.rs.automations.Runs(ctx, runner.Filter{Status: "running", Limit: 100})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]backups.Run, 0, len(runs))

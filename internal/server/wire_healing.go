@@ -10,6 +10,7 @@ import (
 	"github.com/noba-go/noba/internal/agents"
 	"github.com/noba-go/noba/internal/automations"
 	"github.com/noba-go/noba/internal/healing"
+	"github.com/noba-go/noba/internal/instances"
 )
 
 // healingRooms holds the rooms of self-healing (router 13).
@@ -40,6 +41,13 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 		d.Actions = healAudit{rs.automations}
 		d.Approvals = healApprovals{rs.automations}
 		d.Runner = rs.automations.Runner()
+		d.Automations = healAutomations{rs.automations}
+	}
+	if rs.instances != nil {
+		d.Instances = healInstances{rs.instances}
+	}
+	if rs.monitoring != nil {
+		d.Health = rs.monitoring
 	}
 	room := healing.New(d)
 	rs.healing = room
@@ -49,6 +57,9 @@ func (rs *rooms) wireHealing(_ context.Context, s *Server) error {
 	}
 	if rs.agents != nil {
 		rs.agents.OnHealReport(room.RecordAgentReport)
+	}
+	if rs.alerts != nil {
+		rs.alerts.SetHealer(room)
 	}
 	s.closers = append(s.closers, func() error {
 		room.Wait()
@@ -85,6 +96,25 @@ func (h healAgents) Known() []string {
 	return out
 }
 
+// healInstances gives the instance-based heal actions an integration
+// instance with its credentials and a client honouring its TLS settings.
+type healInstances struct{ r *instances.Room }
+
+func (h healInstances) Instance(ctx context.Context, id string) (healing.Instance, error) {
+	in, err := h.r.Instance(ctx, id)
+	if err != nil {
+		return healing.Instance{}, err
+	}
+	if !in.Enabled {
+		return healing.Instance{}, fmt.Errorf("instance %s is disabled", id)
+	}
+	c, err := instances.TLSOptions{VerifySSL: in.VerifySSL, CABundle: in.CABundle}.HTTPClient(30 * time.Second)
+	if err != nil {
+		return healing.Instance{}, err
+	}
+	return healing.Instance{ID: in.ID, Platform: in.Platform, URL: in.URL, Auth: in.AuthConfig, Client: c}, nil
+}
+
 type healAudit struct{ a *automations.Room }
 
 func (h healAudit) RecordAction(ctx context.Context, r healing.ActionRecord) {
@@ -97,6 +127,26 @@ func (h healAudit) RecordAction(ctx context.Context, r healing.ActionRecord) {
 	_, _ = h.a.RecordAction(ctx, automations.ActionAudit{TriggerType: r.TriggerType, TriggerID: r.TriggerID, ActionType: r.ActionType,
 		ActionParams: r.Params, Target: opt(r.Target), Outcome: r.Outcome, DurationS: r.DurationS, Output: opt(r.Output),
 		ApprovedBy: opt(r.ApprovedBy), Error: opt(r.Error)})
+}
+
+// healAutomations runs the automation and run_playbook heal actions
+// through the automations room's dispatcher.
+type healAutomations struct{ a *automations.Room }
+
+func (h healAutomations) RunAutomation(ctx context.Context, id string, playbook bool) (healing.AutomationStart, error) {
+	a, err := h.a.Automation(ctx, id)
+	if err != nil {
+		return healing.AutomationStart{}, err
+	}
+	trigger, by := "remediation", "remediation"
+	if playbook {
+		if a.Type != "workflow" {
+			return healing.AutomationStart{}, fmt.Errorf("Playbook must be a workflow automation (%s is %s)", a.Name, a.Type) //nolint:staticcheck // user-facing message
+		}
+		trigger, by = "remediation:run_playbook:"+a.ID, "system"
+	}
+	run, err := h.a.StartAutomation(ctx, id, trigger, by)
+	return healing.AutomationStart{Name: a.Name, RunID: run}, err
 }
 
 type healApprovals struct{ a *automations.Room }

@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/containers"
 	"github.com/noba-go/noba/internal/infra"
+	"github.com/noba-go/noba/internal/jobs/runner"
 	"github.com/noba-go/noba/internal/ops"
 	"github.com/noba-go/noba/internal/runcmd"
 )
@@ -32,7 +34,13 @@ type InfraOptions struct {
 	K8sInCluster string
 	// SysRoot prefixes the /sys paths the rooms read (fixture trees).
 	SysRoot string
+	// Kubeconfig is the kubeconfig file list (default: the KUBECONFIG
+	// environment variable, else ~/.kube/config).
+	Kubeconfig string
 }
+
+// WithKubeconfig sets the kubeconfig file(s) the Kubernetes routes read.
+func WithKubeconfig(path string) Option { return func(o *Options) { o.Infra.Kubeconfig = path } }
 
 // WithInfraRunner makes the infra rooms run host tools through run.
 func WithInfraRunner(run runcmd.Runner) Option { return func(o *Options) { o.Infra.Runner = run } }
@@ -63,14 +71,23 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	if h, p := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT"); inCluster == "" && h != "" && p != "" {
 		inCluster = net.JoinHostPort(h, p)
 	}
-	rs.containers = containers.New(containers.Deps{Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost})
+	kubeconfig := s.Opts.Infra.Kubeconfig
+	if kubeconfig == "" {
+		kubeconfig = os.Getenv("KUBECONFIG")
+	}
+	cd := containers.Deps{Settings: s.Settings, Audit: rs.audit,
+		Log: s.Log.With("room", "containers"), Runner: run, DefaultHost: dockerHost}
+	if rs.automations != nil {
+		// Image pulls are runs of the job runner (/api/runs/{id}).
+		cd.Runs = jobRuns{rs.automations.Runner()}
+	}
+	rs.containers = containers.New(cd)
 	s.mount(rs.containers)
 
 	// infrastructure (router 7): network_discover results are stored as
 	// devices whichever way they arrive.
 	rs.infra = infra.New(infra.Deps{DB: s.DB, Settings: s.Settings, Audit: rs.audit, Stats: rs.stats, Agents: rs.agents,
-		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot(), InCluster: inCluster})
+		Runner: run, Log: s.Log.With("room", "infra"), Now: s.Opts.Now, CORSOrigins: s.Cfg.CORSOrigins, Root: s.Opts.Infra.SysRoot, IsRoot: ops.IsRoot(), InCluster: inCluster, Kubeconfig: kubeconfig})
 	rs.agents.OnResult("network_discover", rs.infra.OnDiscoverResult)
 	s.mount(rs.infra)
 
@@ -84,4 +101,21 @@ func (rs *rooms) wireInfra(ctx context.Context, s *Server) error {
 	rs.agents.OnResult("verify_backup", rs.ops.OnVerifyResult)
 	s.mount(rs.ops)
 	return nil
+}
+
+// jobRuns submits in-process work (image pulls) to the job runner: the
+// work's output is the run's output, its error the run's failure.
+type jobRuns struct{ run *runner.Runner }
+
+func (j jobRuns) Submit(ctx context.Context, trigger, by string, work func(ctx context.Context) (string, error)) (int64, error) {
+	return j.run.Submit(ctx, runner.Spec{Trigger: trigger, TriggeredBy: by, Func: func(ctx context.Context, out io.Writer) (int, error) {
+		text, err := work(ctx)
+		if text != "" {
+			_, _ = io.WriteString(out, text)
+		}
+		if err != nil {
+			return 1, err
+		}
+		return 0, nil
+	}})
 }

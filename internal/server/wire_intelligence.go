@@ -28,7 +28,7 @@ func (rs *rooms) wireIntelligence(_ context.Context, s *Server) error {
 	alertStore := alerts.NewStore(s.DB)
 	rs.intelligence = intelligence.New(intelligence.Deps{Store: intelligence.NewStore(s.DB), Agents: ag,
 		Alerts: alertSeam{Room: rs.alerts, store: alertStore}, Settings: s.Settings, Audit: rs.audit,
-		Log: s.Log.With("room", "intelligence"), Now: s.Opts.Now,
+		Log: s.Log.With("room", "intelligence"), Now: s.Opts.Now, Bus: s.Bus,
 		Series: func(ctx context.Context, metric string, hours float64, step int64) ([]predict.Point, error) {
 			pts, err := rs.stats.Series(ctx, stats.Selector{Metric: metric}, hours, step)
 			out := make([]predict.Point, 0, len(pts))
