@@ -125,3 +125,25 @@ func TestQueuedCommandsExpire(t *testing.T) {
 		t.Fatalf("expired command delivered: %+v", rep.Commands)
 	}
 }
+
+// Issue 18 §5: a report whose uptime has a fraction (an agent reading
+// /proc/uptime as it is) shows that uptime, not 0 s.
+func TestFractionalUptimeIsKept(t *testing.T) {
+	env := newEnv(t)
+	resp := env.Request(http.MethodPost, "/api/agent/report", "", []byte(`{"hostname":"py-uptime","agent_version":"3.0.1",
+		"uptime_s":265443.87,"mem_total":8000000000,"top_processes":[{"pid":812,"name":"postgres","cpu":3.1,"mem":4.2}]}`),
+		map[string]string{"X-Agent-Key": testKey, "Content-Type": "application/json"})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("report: %d", resp.StatusCode)
+	}
+	v := agentView(t, env, "py-uptime")
+	if v["uptime_s"] != float64(265443) || v["mem_total"] != float64(8e9) {
+		t.Fatalf("uptime_s %v mem_total %v", v["uptime_s"], v["mem_total"])
+	}
+	var list []map[string]any
+	env.JSON(http.MethodGet, "/api/agents", env.Token("viewer"), nil, &list)
+	if len(list) != 1 || list[0]["uptime_s"] != float64(265443) {
+		t.Fatalf("list: %v", list)
+	}
+}

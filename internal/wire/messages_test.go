@@ -68,6 +68,24 @@ func TestReportDecode(t *testing.T) {
 	}
 }
 
+// Issue 18 §5: an integer field sent with a fraction (the Python agent's
+// uptime read from /proc/uptime) keeps its value instead of turning into 0,
+// and a field of the wrong kind is still dropped.
+func TestReportKeepsFractionalWholeNumbers(t *testing.T) {
+	r, err := DecodeReport([]byte(`{"hostname":"py","uptime_s":265443.87,"timestamp":1800000000.5,"mem_total":8.0e9,
+		"mem_used":"x","cpu_count":4,"disks":[{"mount":"/","total":1000.0,"used":400.5,"percent":41}],
+		"top_processes":[{"pid":812.0,"name":"postgres","cpu":3.1,"mem":4.2}],"net_bytes_recv":1e400}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.UptimeS != 265443 || r.Timestamp != 1800000000 || r.MemTotal != 8e9 || r.MemUsed != 0 || r.CPUCount != 4 {
+		t.Fatalf("whole numbers: %+v", r.Metrics)
+	}
+	if r.Disks[0].Total != 1000 || r.Disks[0].Used != 400 || r.TopProcesses[0].PID != 812 || r.NetBytesRecv != 0 {
+		t.Fatalf("disks/processes: %+v %+v %d", r.Disks, r.TopProcesses, r.NetBytesRecv)
+	}
+}
+
 // The registry covers every command with a parameter struct, a risk and a
 // role, and decodes parameters into the struct.
 func TestRegistry(t *testing.T) {

@@ -122,6 +122,68 @@ func DecodeReport(b []byte) (*Report, error) {
 		if !asTypeError(err, &te) {
 			return nil, err
 		}
+		r.Metrics.keepWholeNumbers(b)
 	}
 	return &r, nil
 }
+
+// wholeNumbers are the integer fields of a report read as any JSON number.
+type wholeNumbers struct {
+	Timestamp    *float64 `json:"timestamp"`
+	CPUCount     *float64 `json:"cpu_count"`
+	MemTotal     *float64 `json:"mem_total"`
+	MemUsed      *float64 `json:"mem_used"`
+	NetBytesSent *float64 `json:"net_bytes_sent"`
+	NetBytesRecv *float64 `json:"net_bytes_recv"`
+	UptimeS      *float64 `json:"uptime_s"`
+	Disks        []struct {
+		Total *float64 `json:"total"`
+		Used  *float64 `json:"used"`
+	} `json:"disks"`
+	TopProcesses []struct {
+		PID *float64 `json:"pid"`
+	} `json:"top_processes"`
+}
+
+// keepWholeNumbers recovers the integer fields a report sent with a
+// fraction. encoding/json leaves an int64 field at zero when the JSON
+// number has one, so an agent that sends its uptime as /proc/uptime reads
+// ("uptime_s": 265443.87, the Python agent without psutil) was shown as
+// up for 0 s; such a value is kept, truncated to whole units.
+func (m *Metrics) keepWholeNumbers(b []byte) {
+	var w wholeNumbers
+	if err := json.Unmarshal(b, &w); err != nil {
+		var te *json.UnmarshalTypeError
+		if !asTypeError(err, &te) {
+			return
+		}
+	}
+	set := func(dst *int64, f *float64) {
+		if *dst == 0 && f != nil && *f >= -maxWhole && *f <= maxWhole {
+			*dst = int64(*f)
+		}
+	}
+	set(&m.Timestamp, w.Timestamp)
+	set(&m.MemTotal, w.MemTotal)
+	set(&m.MemUsed, w.MemUsed)
+	set(&m.NetBytesSent, w.NetBytesSent)
+	set(&m.NetBytesRecv, w.NetBytesRecv)
+	set(&m.UptimeS, w.UptimeS)
+	var n int64
+	if set(&n, w.CPUCount); m.CPUCount == 0 && n > 0 && n < 1<<20 {
+		m.CPUCount = int(n)
+	}
+	for i := range min(len(m.Disks), len(w.Disks)) {
+		set(&m.Disks[i].Total, w.Disks[i].Total)
+		set(&m.Disks[i].Used, w.Disks[i].Used)
+	}
+	for i := range min(len(m.TopProcesses), len(w.TopProcesses)) {
+		var pid int64
+		if set(&pid, w.TopProcesses[i].PID); m.TopProcesses[i].PID == 0 && pid > 0 && pid < 1<<31 {
+			m.TopProcesses[i].PID = int(pid)
+		}
+	}
+}
+
+// maxWhole bounds a float converted to int64 (2^63 itself overflows).
+const maxWhole = 1 << 62

@@ -69,3 +69,27 @@ export function fmtValue(v: number, unit: string): string {
   const s = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)
   return unit ? `${s} ${unit}` : s
 }
+
+export interface DiskView { pct: number | null; used: string; total: string; line: string }
+
+/**
+ * disk reads a disk of the stats snapshot or of an agent report the one way
+ * every page shows it: the server's percent (df's Use%: used/(used+available),
+ * which reserved blocks make larger than used/total) and IEC sizes.
+ */
+export function disk(d: any): DiskView {
+  const p = typeof d?.percent === 'number' ? d.percent : parseFloat(String(d?.percent))
+  const pct = Number.isFinite(p) ? Math.round(p) : null
+  const used = size(d?.used_bytes ?? d?.used)
+  const total = size(d?.total_bytes ?? d?.total ?? d?.size)
+  return { pct, used, total, line: `${pct ?? '—'}% · ${used} of ${total}` }
+}
+
+/** share formats a small percentage (a process's memory) without rounding it to 0. */
+export function share(v: unknown): string {
+  const n = typeof v === 'number' ? v : parseFloat(String(v))
+  if (!Number.isFinite(n)) return '—'
+  if (n === 0) return '0%'
+  if (n < 0.01) return '<0.01%'
+  return `${n.toFixed(n >= 10 ? 0 : n >= 1 ? 1 : 2)}%`
+}

@@ -57,6 +57,8 @@ func DiskPercent(used, avail uint64) float64 {
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
 // skipFS are the pseudo filesystems a report leaves out (spec 20 §4.1).
 var skipFS = map[string]bool{"squashfs": true, "tmpfs": true, "devtmpfs": true, "devfs": true, "overlay": true, "aufs": true,
 	"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "debugfs": true, "tracefs": true, "securityfs": true,

@@ -5,6 +5,8 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,5 +70,43 @@ func TestDiskPercentIsDfUse(t *testing.T) {
 		if got := DiskPercent(c.used, c.avail); got != c.want {
 			t.Errorf("DiskPercent(%d, %d) = %v, want %v", c.used, c.avail, got, c.want)
 		}
+	}
+}
+
+// Issue 18 §5: the first report carries each process's CPU average since it
+// started (as ps prints it) instead of 0 %, and a small process of a big
+// host keeps a memory share (0.03 %) instead of rounding to 0.
+func TestProcessSharesOfTheFirstReport(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("proc/uptime", "101.50 180.00\n")
+	write("proc/meminfo", "MemTotal:       67108864 kB\nMemAvailable:   33554432 kB\n")
+	// 40 s of CPU (3000+1000 ticks) since 1 s after boot; RSS 20 MiB.
+	rss := 20 << 20 / os.Getpagesize()
+	write("proc/7/stat", fmt.Sprintf("7 (small worker) S 1 7 7 0 -1 4194560 1 1 0 0 3000 1000 0 0 20 0 1 0 100 100000 %d 18446744073709551615\n", rss))
+	c := New(&sysroot.Sys{Root: root})
+	c.Statfs = func(string) (FS, error) { return FS{}, errors.New("no mounts") }
+	t0 := time.Unix(1_800_000_000, 0)
+	c.Now = func() time.Time { return t0 }
+	m := c.Collect(context.Background())
+	if m.UptimeS != 101 || len(m.TopProcesses) != 1 {
+		t.Fatalf("uptime %d, processes %+v", m.UptimeS, m.TopProcesses)
+	}
+	if p := m.TopProcesses[0]; p.Name != "small worker" || p.CPU != 40 || p.Mem != 0.03 {
+		t.Errorf("first report: %+v, want cpu 40 (40 s over the 100 s since it started) mem 0.03", p)
+	}
+	// The next report: the share since the previous one (2 s of CPU in 10 s).
+	write("proc/7/stat", fmt.Sprintf("7 (small worker) S 1 7 7 0 -1 4194560 1 1 0 0 3150 1050 0 0 20 0 1 0 100 100000 %d 18446744073709551615\n", rss))
+	t0 = t0.Add(10 * time.Second)
+	if p := c.Collect(context.Background()).TopProcesses[0]; p.CPU != 20 {
+		t.Errorf("second report: %+v, want cpu 20", p)
 	}
 }

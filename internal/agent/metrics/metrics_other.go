@@ -89,7 +89,7 @@ func (c *Collector) Collect(ctx context.Context) wire.Metrics {
 			}
 			n, _ := p.NameWithContext(ctx)
 			mp, _ := p.MemoryPercentWithContext(ctx)
-			list = append(list, wire.Process{PID: int(p.Pid), Name: wire.Truncate(n, 64), CPU: round1(cp), Mem: round1(float64(mp))})
+			list = append(list, wire.Process{PID: int(p.Pid), Name: wire.Truncate(n, 64), CPU: round1(cp), Mem: round2(float64(mp))})
 		}
 		m.TopProcesses = topN(list, 5)
 	}

@@ -167,13 +167,26 @@ export default function register(h) {
     const unit = /^\d+% · [\d.]+ (B|KiB|MiB|GiB|TiB|PiB) of [\d.]+ (B|KiB|MiB|GiB|TiB|PiB)$/
     const overview = await page.$$eval('[data-card=storage] .stack', (ds) => ds.map((d) => [d.querySelector('b')?.textContent, d.querySelector('[data-testid=disk-line]')?.textContent]))
     for (const [, l] of overview) if (!unit.test(l)) throw new Error(`overview disk line ${l}`)
+    const parts = (l) => { const m = /^(\d+)% · .* of (.+)$/.exec(l); return [Number(m[1]), m[2]] }
+    // Every page shows the server's percent (df's Use%, used/(used+avail)),
+    // never one of its own (used/total reads lower): the same as the API.
+    // (±1: the page and the API read moments apart.)
+    const samePct = (where, lines, apiDisks) => {
+      if (!apiDisks.length) throw new Error(`${where}: the API lists no disks`)
+      for (const [m, l] of lines) {
+        const d = apiDisks.find((x) => x.mount === m)
+        if (!d) throw new Error(`${where}: mount ${m} is not in the API`)
+        if (Math.abs(parts(l)[0] - Math.round(d.percent)) > 1) throw new Error(`${where}: mount ${m} shows "${l}", the API says ${d.percent}%`)
+      }
+    }
+    samePct('overview', overview, (await api('GET', '/api/stats', token)).json?.disks || [])
     await goto(page, `/agents/${AGENT_HOST}`)
     await page.waitForSelector('[data-testid=agent-uptime]')
     const agentDisks = await page.$$eval('[data-testid=disk-line]', (ds) => ds.map((d) => [d.parentElement.querySelector('b')?.textContent, d.textContent]))
     for (const [, l] of agentDisks) if (!unit.test(l)) throw new Error(`agent disk line ${l}`)
+    samePct('agent page', agentDisks, (await api('GET', `/api/agents/${AGENT_HOST}`, token)).json?.disks || [])
     const same = overview.filter(([m]) => agentDisks.some(([a]) => a === m))
     // Same percent (±1, the pages sample moments apart) and the same total.
-    const parts = (l) => { const m = /^(\d+)% · .* of (.+)$/.exec(l); return [Number(m[1]), m[2]] }
     for (const [m, l] of same) {
       const a = agentDisks.find(([x]) => x === m)[1]
       const [p1, t1] = parts(l), [p2, t2] = parts(a)
@@ -184,11 +197,18 @@ export default function register(h) {
     const up = await page.innerText('[data-testid=agent-uptime]')
     if (/^0m 0s$/.test(up)) throw new Error('uptime 0m 0s')
     const ag = (await api('GET', `/api/agents/${AGENT_HOST}`, token)).json
-    if (ag?.uptime_s > 60 && up === '—') throw new Error(`agent reports ${ag.uptime_s}s but the page shows —`)
-    if (await page.locator('[data-testid=top-processes]').count()) {
-      const heads = await page.$$eval('[data-testid=top-processes] th', (t) => t.map((x) => x.textContent))
-      if (!heads.includes('PID') || !heads.includes('Process') || !heads.includes('CPU')) throw new Error(`process headers ${heads}`)
-    }
+    // The agent reports the host's uptime (seconds since boot, hours here),
+    // and the page shows it.
+    if (!(ag?.uptime_s > 60)) throw new Error(`the agent reports uptime_s ${ag?.uptime_s}`)
+    if (!/^(\d+d )?(\d+h )?\d+m( \d+s)?$/.test(up)) throw new Error(`agent reports ${ag.uptime_s}s but the page shows "${up}"`)
+    // Processes: headers, and the memory shares the agent sends (not all 0).
+    await page.waitForSelector('[data-testid=top-processes]')
+    const heads = await page.$$eval('[data-testid=top-processes] th', (t) => t.map((x) => x.textContent))
+    for (const hd of ['PID', 'Process', 'CPU', 'Memory']) if (!heads.includes(hd)) throw new Error(`process headers ${heads}`)
+    const procs = ag.top_processes || []
+    if (!procs.some((p) => p.mem > 0)) throw new Error(`the agent sends memory 0 for every process: ${JSON.stringify(procs)}`)
+    const memCells = await page.$$eval('[data-testid=top-processes] tbody tr td:nth-child(4)', (t) => t.map((x) => x.textContent))
+    if (!memCells.some((c) => c !== '0%')) throw new Error(`memory column ${memCells}`)
   })
 
   test('ui 6: command results render as tables or text; the deploy one-liner carries the key and copies', async ({ page, token }) => {
@@ -247,6 +267,44 @@ export default function register(h) {
       if (!/No such agent/.test(await none.innerText()) || /not available on this server/.test(await page.innerText('main'))) throw new Error('unknown agent message')
     })
 
+  // Density (issue 18 §9): no card is mostly empty space and the grid has
+  // no holes, measured on a laptop screen (1366x768) and a phone.
+  for (const [vp, size, fold] of [['laptop', { width: 1366, height: 768 }, 7], ['phone', PHONE, 2]]) {
+    test(`ui 9: density: dashboard cards are packed without empty space (${vp})`, { viewport: size }, async ({ page, token }) => {
+      await waitAgentOnline(token)
+      await signIn(page)
+      await goto(page, '/')
+      await page.waitForSelector('[data-testid=cards].packed [data-card=storage] [data-testid=disk-line]', { timeout: 20000 })
+      await sleep(500)
+      const m = await page.evaluate(() => {
+        const cards = [...document.querySelectorAll('[data-testid=cards] > .card')].map((c) => {
+          const r = c.getBoundingClientRect()
+          // the lowest content inside the card (its padding excluded)
+          const kids = [...c.querySelectorAll('.card-head, .card-body > *')].filter((k) => k.getClientRects().length)
+          const content = Math.max(...kids.map((k) => k.getBoundingClientRect().bottom))
+          return { id: c.dataset.card, span: c.style.gridRowEnd, top: r.top, bottom: r.bottom, left: r.left, right: r.right, empty: r.bottom - content - parseFloat(getComputedStyle(c).paddingBottom) }
+        })
+        // the fold: the viewport less the phone's bottom navigation
+        const nav = document.querySelector('.bottomnav')
+        const navH = nav && getComputedStyle(nav).display !== 'none' ? nav.getBoundingClientRect().height : 0
+        return { cards, vh: window.innerHeight - navH }
+      })
+      // no card is taller than its content (a row-mate's height) ...
+      for (const c of m.cards) if (c.empty > 6) throw new Error(`card ${c.id} has ${Math.round(c.empty)}px of empty space under its content`)
+      // ... and under each card the next one in its column follows at once.
+      for (const c of m.cards) {
+        const below = m.cards.filter((o) => o !== c && o.left < c.right - 1 && o.right > c.left + 1 && o.top >= c.bottom - 1)
+        if (!below.length) continue
+        const gap = Math.min(...below.map((o) => o.top)) - c.bottom
+        if (gap > 24) throw new Error(`a ${Math.round(gap)}px hole under card ${c.id}: ${JSON.stringify(m.cards.map((x) => [x.id, Math.round(x.top), Math.round(x.bottom), x.span]))}`)
+      }
+      const visible = m.cards.filter((c) => c.bottom <= m.vh && c.top >= 0).length
+      h.log(`density (${vp} ${size.width}x${size.height}): ${visible} of ${m.cards.length} cards fully above the fold`)
+      if (visible < fold) throw new Error(`${visible} cards above the fold on a ${vp}, want at least ${fold}`)
+      await page.screenshot({ path: join(ART, `ui-density-${vp}.png`) })
+    })
+  }
+
   test('ui 7: monitors: skipped is not success, the form clears, uptime bar and response sparkline per monitor, tab counts', async ({ page, token }) => {
     const srv = await probeServer()
     try {
@@ -258,7 +316,15 @@ export default function register(h) {
       await page.waitForSelector('[data-testid=mon-ok]')
       if ((await page.inputValue('input[name=ep-name]')) !== '' || (await page.inputValue('input[name=ep-url]')) !== 'https://') throw new Error('the add form was not cleared')
       const row = page.locator('tr[data-monitor=ui-probe]')
-      for (let i = 0; i < 3; i++) { await row.locator('button:has-text("Check now")').click(); await page.waitForSelector('[data-testid=mon-ok]:has-text("ui-probe: up")'); await sleep(300) }
+      // Three checks, each seen recorded by the server before the next click
+      // (the banner of the previous one would match at once).
+      const checks = async () => ((await api('GET', '/api/endpoints?history=30', token)).json || []).find((m) => m.name === 'ui-probe')?.history?.length || 0
+      for (let i = 0; i < 3; i++) {
+        const n = await checks()
+        await row.locator('button:has-text("Check now")').click()
+        await waitFor(`check ${i + 1} of ui-probe recorded`, async () => (await checks()) > n, 15000, 200)
+      }
+      await page.waitForSelector('[data-testid=mon-ok]:has-text("ui-probe: up")')
       await row.locator('[data-testid=uptime-bar] span.up').first().waitFor()
       // A flat line (every check took the same time) has a zero-height box,
       // which Playwright calls hidden: wait for the element, then check it
