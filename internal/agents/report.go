@@ -170,6 +170,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 	r.hub.mu.Unlock()
 
 	r.writeHistory(ctx, host, now, m)
+	publish(r, ctx, chReport, reportMsg{Host: host, IP: ip, At: now.UnixMilli(), Metrics: m})
 	if r.d.Bus != nil {
 		// Subscribers get the typed metrics; they must not modify them.
 		r.d.Bus.Publish(events.TopicAgentReport, m)
@@ -184,6 +185,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 		if err := r.d.Store.MarkDelivered(ctx, ids); err != nil {
 			r.log.Warn("mark delivered", "err", err)
 		}
+		publish(r, ctx, chDrained, drainedMsg{Host: host, IDs: ids})
 	}
 	if expired := r.hub.expireQueuesThrottled(now); len(expired) > 0 {
 		_ = r.d.Store.ExpireCommands(ctx, expired)

@@ -23,6 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/httpx"
 )
 
@@ -52,6 +53,9 @@ type Deps struct {
 	// Iterations is the PBKDF2 work factor of new hashes (default
 	// Iterations; never below 200,000 outside tests).
 	Iterations int
+	// Cluster carries revocations and login decisions between replicas
+	// (nil or without peers: a single server).
+	Cluster cluster.Bus
 }
 
 type session struct {
@@ -120,6 +124,7 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 		r.sessions[s.Hash] = session{username: s.Username, role: authz.Role(s.Role), prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0), version: s.CredVersion,
 			has2FA: s.Has2FA}
 	}
+	r.joinCluster()
 	return r, nil
 }
 
@@ -178,6 +183,10 @@ func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (aut
 		r.mu.RLock()
 		s, ok := r.sessions[h]
 		r.mu.RUnlock()
+		if !ok {
+			// Issued by another replica.
+			s, ok = r.sessionFromStore(ctx, h)
+		}
 		if ok {
 			if r.d.Now().Before(s.expiresAt) {
 				return authz.Principal{Username: s.username, Role: s.role, Kind: "session", Token: value,
@@ -261,7 +270,11 @@ func (r *Room) Revoke(ctx context.Context, token string) error {
 	r.mu.Lock()
 	delete(r.sessions, h)
 	r.mu.Unlock()
-	return r.d.Store.DeleteSession(ctx, h)
+	if err := r.d.Store.DeleteSession(ctx, h); err != nil {
+		return err
+	}
+	publishTo(r, chRevoke, revokeMsg{Hashes: []string{h}})
+	return nil
 }
 
 // revokeUser runs change (a store call that changes the user's
@@ -275,6 +288,7 @@ func (r *Room) revokeUser(username, keepHash string, change func() error) error 
 		return err
 	}
 	r.dropUserSessions(username, keepHash)
+	publishTo(r, chRevokeUser, revokeUserMsg{Username: username, Keep: keepHash})
 	return nil
 }
 
@@ -375,7 +389,11 @@ func (r *Room) RevokePrefix(ctx context.Context, prefix string) (bool, error) {
 	if found == "" {
 		return false, nil
 	}
-	return true, r.d.Store.DeleteSession(ctx, found)
+	if err := r.d.Store.DeleteSession(ctx, found); err != nil {
+		return true, err
+	}
+	publishTo(r, chRevoke, revokeMsg{Hashes: []string{found}})
+	return true, nil
 }
 
 // Bootstrap creates the first admin when no user exists: imports a
@@ -509,7 +527,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	}
 	defer r.limiter.Release(t) // a no-op once Fail or Succeed decided
 	fail := func() (LoginResult, error) {
-		r.limiter.Fail(t)
+		r.limiterFail(t)
 		who := username
 		if who == "" {
 			who = "unknown"
@@ -540,7 +558,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 		}
 		if !r.checkTOTP(u.Username, r.openTOTP(u.TOTPSecret), code) {
 			// §13 S7: a wrong code counts against the limiter.
-			r.limiter.Fail(t)
+			r.limiterFail(t)
 			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)
 			return LoginResult{}, httpx.Unauthorized("Invalid 2FA code")
 		}
@@ -558,7 +576,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	if err != nil {
 		return LoginResult{}, err
 	}
-	r.limiter.Succeed(t)
+	r.limiterSucceed(t)
 	if upgrade {
 		if h, err := r.hash(password); err == nil {
 			if err := r.d.Store.UpgradeHash(ctx, u.Username, u.Hash, h); err != nil {

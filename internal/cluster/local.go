@@ -10,6 +10,8 @@ import (
 // delivered to the others, and one of them leads at a time. Single uses a
 // hub of one node; tests join several servers through one hub.
 type Hub struct {
+	// single: the hub of Single, whose node has no peers.
+	single bool
 	mu     sync.Mutex
 	nodes  map[*localBus]struct{}
 	leader *localBus
@@ -51,11 +53,9 @@ type localBus struct {
 
 func (b *localBus) ID() string { return b.id }
 
-func (b *localBus) Peers() bool {
-	b.hub.mu.Lock()
-	defer b.hub.mu.Unlock()
-	return len(b.hub.nodes) > 1
-}
+// Peers is true on a hub made for several nodes, even before the others
+// join (servers of a test start one after another).
+func (b *localBus) Peers() bool { return !b.hub.single }
 
 // Publish queues data on every other node of the hub (a node whose queue
 // is full misses it, as a replica whose connection is down would).

@@ -57,5 +57,6 @@ func ReplicaID(configured string) string {
 // peers and an elector that always leads.
 func Single(id string) *Node {
 	h := NewHub()
+	h.single = true
 	return h.Join(ReplicaID(id))
 }

@@ -29,6 +29,9 @@ type Config struct {
 	AuditDays     int
 	PwMinLen      int
 	CORSOrigins   []string
+	// ReplicaID names this replica among those sharing one PostgreSQL
+	// database (NOBA_REPLICA_ID; empty: hostname+random).
+	ReplicaID string
 	// AuthorizedKeys is the SSH authorized_keys file managed by /api/admin/ssh-keys.
 	AuthorizedKeys string
 	LogLevel       string
@@ -46,6 +49,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		CertFile:      getenv("SSL_CERT"),
 		KeyFile:       getenv("SSL_KEY"),
 		LogLevel:      getenv("NOBA_LOG_LEVEL"),
+		ReplicaID:     strings.TrimSpace(getenv("NOBA_REPLICA_ID")),
 	}
 	host, port := getenv("HOST"), getenv("PORT")
 	if host != "" || port != "" {

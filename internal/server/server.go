@@ -20,6 +20,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/events"
@@ -39,6 +40,9 @@ type Server struct {
 	Jobs     *jobs.Runner
 	Handler  http.Handler
 	Started  time.Time
+	// Cluster is this server's node of the replicas (a single node
+	// without peers unless it shares PostgreSQL with others).
+	Cluster *cluster.Node
 
 	rooms   *rooms
 	closers []func() error
@@ -145,6 +149,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		s.Close()
 		return nil, err
 	}
+	if err := s.openCluster(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.Settings, err = config.OpenSettings(cfg.ConfigPath, filepath.Join(cfg.DataDir, ".master.key"),
 		config.WithLog(log.With("part", "settings")))
 	// Temp files of an interrupted write of the SSH authorized_keys (the
@@ -189,6 +197,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s.rooms = rs
+	s.clusterJobs()
 	auth.a = rs.auth
 	// Spec 10 §13 S13: TOTP secrets sealed at rest.
 	if err := rs.auth.SealTOTP(ctx, filepath.Join(cfg.DataDir, ".totp.key")); err != nil {
