@@ -3,11 +3,17 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/collect"
@@ -221,4 +227,56 @@ func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// postgresCluster: the replicas meet through a real PostgreSQL server
+// (LISTEN/NOTIFY bus, advisory-lock leadership) while sharing one SQLite
+// file for the rooms' stores. Skipped without NOBA_TEST_PG_URL.
+func postgresCluster(t *testing.T) (func(int) []servertest.Config, func(int) []server.Option) {
+	dsn := testPGDatabase(t)
+	cfgs, _ := sharedSQLite(t)
+	return func(i int) []servertest.Config {
+			return append(cfgs(i), func(c *config.Config) { c.ReplicaID = replicaName(i) })
+		}, func(int) []server.Option {
+			return []server.Option{server.WithClusterURL(dsn)}
+		}
+}
+
+// testPGDatabase creates a database on NOBA_TEST_PG_URL for the test and
+// drops it afterwards; the test is skipped without NOBA_TEST_PG_URL.
+func testPGDatabase(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("NOBA_TEST_PG_URL")
+	if admin == "" {
+		t.Skip("PostgreSQL test: set NOBA_TEST_PG_URL (eval \"$(scripts/pg-up.sh)\") to run it")
+	}
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	name := "noba_rep_" + hex.EncodeToString(rb[:])
+	pgExec(t, admin, "CREATE DATABASE "+name)
+	t.Cleanup(func() { pgExec(t, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func pgExec(t *testing.T, dsn, sql string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func TestReplicasMeetThroughPostgres(t *testing.T) {
+	runReplicas(t, postgresCluster)
 }
