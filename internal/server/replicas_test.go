@@ -125,6 +125,49 @@ func runReplicas(t *testing.T, backend replicaBackend) {
 		}
 	}
 
+	// An agent without a WebSocket, reporting over HTTP: a command queued
+	// on a joins every replica's queue, the report to b picks it up, and
+	// the result reported to a is visible on b.
+	const httpHost = "replica-http-agent"
+	report := func(e *servertest.Env, results []map[string]any) []map[string]any {
+		t.Helper()
+		var out struct {
+			Commands []map[string]any `json:"commands"`
+		}
+		resp := e.Request(http.MethodPost, "/api/agent/report", "", map[string]any{"hostname": httpHost, "cpu_percent": 1.0,
+			"_cmd_results": results}, map[string]string{"X-Agent-Key": key})
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil {
+			t.Fatalf("report to %s: %d", e.URL, resp.StatusCode)
+		}
+		return out.Commands
+	}
+	report(a, nil)
+	var q2 struct {
+		Status string `json:"status"`
+		ID     string `json:"id"`
+	}
+	if st := a.JSON(http.MethodPost, "/api/agents/"+httpHost+"/command", operator,
+		map[string]any{"type": "ping", "params": map[string]any{}}, &q2); st != http.StatusOK || q2.Status != "queued" {
+		t.Fatalf("command on a for an HTTP agent: %d %+v", st, q2)
+	}
+	var picked []map[string]any
+	waitUntil(t, 5*time.Second, "b hands out the command queued on a", func() bool {
+		picked = report(b, nil)
+		return len(picked) == 1 && picked[0]["id"] == q2.ID
+	})
+	// b's "drained" message reaches a asynchronously (milliseconds).
+	time.Sleep(500 * time.Millisecond)
+	if again := report(a, nil); len(again) != 0 {
+		t.Fatalf("a hands out the command b already delivered: %v", again)
+	}
+	report(a, []map[string]any{{"id": q2.ID, "type": "ping", "status": "ok", "pong": true}})
+	waitUntil(t, 5*time.Second, "b shows the result reported to a", func() bool {
+		var rs []map[string]any
+		b.JSON(http.MethodGet, "/api/agents/"+httpHost+"/results", operator, nil, &rs)
+		return hasRow(rs, "id", q2.ID, "status", "ok")
+	})
+
 	// Snapshots: b's clients see the leader's collection, on /api/stats
 	// and on the SSE stream.
 	waitUntil(t, 10*time.Second, "b serves a's snapshot", func() bool { return collectedBy(t, b, operator) == "replica-a" })
