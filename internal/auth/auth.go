@@ -720,6 +720,8 @@ func (r *Room) checkTOTP(username, secret, code string) bool {
 		}
 	}
 	r.totpUsed[username] = key
+	// Other replicas refuse the same code too (sent off this lock).
+	go publishTo(r, chTOTP, totpMsg{Username: username, Key: key})
 	return true
 }
 
@@ -750,6 +752,7 @@ func (r *Room) IssueWSToken(p authz.Principal) (string, error) {
 	}
 	r.wsTokens[t] = wsToken{p: authz.Principal{Username: p.Username, Role: p.Role, Kind: "ws"}, expires: now.Add(30 * time.Second)}
 	r.wsMu.Unlock()
+	publishTo(r, chWSToken, wsTokenMsg{Hash: hashToken(t), Username: p.Username, Role: string(p.Role), Expires: now.Add(30 * time.Second).Unix()})
 	return t, nil
 }
 
@@ -758,10 +761,22 @@ func (r *Room) ConsumeWSToken(t string) (authz.Principal, bool) {
 	r.wsMu.Lock()
 	defer r.wsMu.Unlock()
 	w, ok := r.wsTokens[t]
+	if !ok && r.clustered() {
+		// Issued by another replica (kept by its hash).
+		t = remoteWSKey(hashToken(t))
+		w, ok = r.wsTokens[t]
+	}
 	if !ok {
 		return authz.Principal{}, false
 	}
 	delete(r.wsTokens, t)
+	if r.clustered() {
+		h := strings.TrimPrefix(t, "#")
+		if h == t {
+			h = hashToken(t)
+		}
+		go publishTo(r, chWSUsed, wsUsedMsg{Hash: h})
+	}
 	if !r.d.Now().Before(w.expires) {
 		return authz.Principal{}, false
 	}

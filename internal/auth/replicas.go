@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/noba-go/noba/internal/authz"
@@ -25,6 +26,19 @@ type (
 		Username string `json:"username"`
 		Keep     string `json:"keep"`
 	}
+	totpMsg struct {
+		Username string `json:"username"`
+		Key      string `json:"key"`
+	}
+	wsTokenMsg struct {
+		Hash     string `json:"hash"`
+		Username string `json:"username"`
+		Role     string `json:"role"`
+		Expires  int64  `json:"expires"`
+	}
+	wsUsedMsg struct {
+		Hash string `json:"hash"`
+	}
 	loginMsg struct {
 		IP   string `json:"ip"`
 		User string `json:"user"`
@@ -36,7 +50,15 @@ var (
 	chRevoke     = cluster.Channel[revokeMsg]{Name: "auth.revoke"}
 	chRevokeUser = cluster.Channel[revokeUserMsg]{Name: "auth.revoke-user"}
 	chLogin      = cluster.Channel[loginMsg]{Name: "auth.login"}
+	chTOTP       = cluster.Channel[totpMsg]{Name: "auth.totp-used"}
+	chWSToken    = cluster.Channel[wsTokenMsg]{Name: "auth.ws-token"}
+	chWSUsed     = cluster.Channel[wsUsedMsg]{Name: "auth.ws-token-used"}
 )
+
+// remoteWSKey is the key of another replica's one-time WebSocket token in
+// wsTokens: its hash (the token itself never leaves the replica that
+// issued it).
+func remoteWSKey(hash string) string { return "#" + hash }
 
 // sessionFinder is the store's lookup of one live session.
 type sessionFinder interface {
@@ -71,6 +93,31 @@ func (r *Room) joinCluster() {
 	})
 	cluster.Listen(b, chRevokeUser, r.d.Log, func(_ string, m revokeUserMsg) {
 		r.dropUserSessions(m.Username, m.Keep)
+	})
+	cluster.Listen(b, chTOTP, r.d.Log, func(_ string, m totpMsg) {
+		r.totpMu.Lock()
+		r.totpUsed[m.Username] = m.Key
+		r.totpMu.Unlock()
+	})
+	cluster.Listen(b, chWSToken, r.d.Log, func(_ string, m wsTokenMsg) {
+		role, ok := authz.ParseRole(m.Role)
+		if !ok || m.Hash == "" {
+			return
+		}
+		r.wsMu.Lock()
+		r.wsTokens[remoteWSKey(m.Hash)] = wsToken{p: authz.Principal{Username: m.Username, Role: role, Kind: "ws"},
+			expires: time.Unix(m.Expires, 0)}
+		r.wsMu.Unlock()
+	})
+	cluster.Listen(b, chWSUsed, r.d.Log, func(_ string, m wsUsedMsg) {
+		r.wsMu.Lock()
+		delete(r.wsTokens, remoteWSKey(m.Hash))
+		for t := range r.wsTokens {
+			if !strings.HasPrefix(t, "#") && hashToken(t) == m.Hash {
+				delete(r.wsTokens, t)
+			}
+		}
+		r.wsMu.Unlock()
 	})
 	cluster.Listen(b, chLogin, r.d.Log, func(_ string, m loginMsg) {
 		if m.OK {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/noba-go/noba/internal/cluster"
@@ -174,6 +175,36 @@ func runReplicas(t *testing.T, backend replicaBackend) {
 	if got := sseCollectedBy(t, b, operator); got != "replica-a" {
 		t.Fatalf("b's SSE stream shows the snapshot of %q", got)
 	}
+
+	// A one-time WebSocket token from a opens a WebSocket on b, once.
+	var wsTok struct {
+		Token string `json:"token"`
+	}
+	if st := a.JSON(http.MethodPost, "/api/ws-token", operator, nil, &wsTok); st != http.StatusOK || wsTok.Token == "" {
+		t.Fatalf("ws-token: %d", st)
+	}
+	dial := func(e *servertest.Env) (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		u := "ws" + strings.TrimPrefix(e.URL, "http") + "/api/agents/" + host + "/terminal?token=" + wsTok.Token
+		c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {e.URL}}})
+		if err == nil {
+			c.CloseNow()
+			return http.StatusSwitchingProtocols, nil
+		}
+		if resp != nil {
+			return resp.StatusCode, err
+		}
+		return 0, err
+	}
+	waitUntil(t, 5*time.Second, "b accepts a's WebSocket token", func() bool {
+		st, _ := dial(b)
+		return st == http.StatusSwitchingProtocols
+	})
+	waitUntil(t, 5*time.Second, "a refuses the token b consumed", func() bool {
+		st, _ := dial(a)
+		return st == http.StatusUnauthorized
+	})
 
 	// Revocation: a session logged out on a is refused by b.
 	viewer := a.Login(servertest.AdminUser, servertest.AdminPassword)
