@@ -59,6 +59,22 @@ type (
 		At      int64         `json:"at_ms"`
 		Metrics *wire.Metrics `json:"metrics"`
 	}
+	streamMsg struct {
+		Host    string `json:"host"`
+		ID      string `json:"id"`
+		Started int64  `json:"started"`
+		Stop    bool   `json:"stop,omitempty"`
+	}
+	linesMsg struct {
+		Host  string   `json:"host"`
+		ID    string   `json:"id"`
+		Lines []string `json:"lines"`
+	}
+	execLineMsg struct {
+		Host string   `json:"host"`
+		ID   string   `json:"id"`
+		Line wire.Msg `json:"line"`
+	}
 	removedMsg struct {
 		Host string `json:"host"`
 	}
@@ -73,6 +89,9 @@ var (
 	chResult   = cluster.Channel[resultMsg]{Name: "agents.result"}
 	chReport   = cluster.Channel[reportMsg]{Name: "agents.report"}
 	chRemoved  = cluster.Channel[removedMsg]{Name: "agents.removed"}
+	chStream   = cluster.Channel[streamMsg]{Name: "agents.stream"}
+	chLines    = cluster.Channel[linesMsg]{Name: "agents.stream-lines"}
+	chExecLine = cluster.Channel[execLineMsg]{Name: "agents.exec-line"}
 )
 
 // clustered reports whether other replicas may exist.
@@ -134,6 +153,27 @@ func (r *Room) joinCluster() {
 		r.hub.remoteReport(m.Host, m.IP, m.Metrics, time.UnixMilli(m.At))
 		if r.d.Bus != nil {
 			r.d.Bus.Publish(events.TopicAgentReport, m.Metrics)
+		}
+	})
+	// Log streams started on one replica collect their lines on every
+	// replica, whichever receives them from the agent.
+	cluster.Listen(b, chStream, log, func(_ string, m streamMsg) {
+		if !wire.ValidHostname(m.Host) || !wire.ValidCommandID(m.ID) {
+			return
+		}
+		if m.Stop {
+			r.hub.stopStream(m.Host, m.ID)
+		} else {
+			r.hub.startStream(m.Host, m.ID, m.Started)
+		}
+	})
+	cluster.Listen(b, chLines, log, func(_ string, m linesMsg) {
+		r.hub.appendLogs(m.Host, m.ID, m.Lines)
+	})
+	cluster.Listen(b, chExecLine, log, func(_ string, m execLineMsg) {
+		if wire.ValidHostname(m.Host) && wire.ValidCommandID(m.ID) {
+			r.hub.appendExec(m.Host, m.ID, m.Line)
+			r.fanoutCommand(m.Host, m.ID, m.Line)
 		}
 	})
 	cluster.Listen(b, chRemoved, log, func(_ string, m removedMsg) {
@@ -266,4 +306,28 @@ func (h *hub) remoteReport(host, ip string, m *wire.Metrics, at time.Time) {
 	a.report, a.received, a.ip = m, at, ip
 	a.platform, a.arch, a.version, a.impl = m.Platform, m.Arch, m.AgentVersion, m.AgentImpl
 	a.persistedAt = at
+}
+
+// startStream registers log stream id of host (its lines are kept).
+func (h *hub) startStream(host, id string, started int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.getLocked(host)
+	if a.streams == nil {
+		a.streams = map[string]int64{}
+	}
+	if len(a.streams) >= maxStreams {
+		return
+	}
+	a.streams[id] = started
+}
+
+// stopStream forgets log stream id of host and its lines.
+func (h *hub) stopStream(host, id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.agents[host]; a != nil {
+		delete(a.streams, id)
+	}
+	delete(h.logs, host+"\x00"+id)
 }

@@ -132,6 +132,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 		}
 		if r.hub.appendLogs(host, id, lines) {
 			kept++
+			publish(r, ctx, chLines, linesMsg{Host: host, ID: id, Lines: lines})
 		}
 	}
 	if len(rep.HealReports) > 0 {

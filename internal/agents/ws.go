@@ -163,6 +163,7 @@ func (r *Room) onAgentMessage(ctx context.Context, conn *agentConn, m wire.WSMes
 		line := wire.Msg{"type": wire.TypeStream, "id": x.ID, "line": wire.Truncate(x.Line, maxLineBytes)}
 		r.hub.appendExec(host, x.ID, line)
 		r.fanoutCommand(host, x.ID, line)
+		publish(r, ctx, chExecLine, execLineMsg{Host: host, ID: x.ID, Line: line})
 	case *wire.PtyOutput:
 		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyOutput, "session": x.Session, "data": x.Data})
 	case *wire.PtyOpened:

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,33 @@ func runReplicas(t *testing.T, backend replicaBackend) {
 		if !hasRow(hist, "id", queued.ID, "status", "ok") {
 			t.Fatalf("command history on %s lacks the finished command: %v", e.URL, hist)
 		}
+	}
+
+	// A log stream started on b: the agent's lines reach a, b serves them.
+	logDir, err := os.MkdirTemp("/tmp", "noba-replicas-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(logDir) })
+	logf := filepath.Join(logDir, "app.log")
+	if err := os.WriteFile(logf, []byte("line-1\nline-2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stream struct {
+		StreamID string `json:"stream_id"`
+	}
+	if st := b.JSON(http.MethodPost, "/api/agents/"+host+"/stream-logs", operator, map[string]any{"path": logf, "lines": 2}, &stream); st != http.StatusOK || stream.StreamID == "" {
+		t.Fatalf("stream-logs on b: %d", st)
+	}
+	waitUntil(t, 20*time.Second, "b serves the stream's lines", func() bool {
+		var p struct {
+			Lines []string `json:"lines"`
+		}
+		b.JSON(http.MethodGet, "/api/agents/"+host+"/stream/"+stream.StreamID, operator, nil, &p)
+		return strings.Join(p.Lines, ",") == "line-1,line-2"
+	})
+	if st, _ := b.Do(http.MethodDelete, "/api/agents/"+host+"/stream-logs/"+stream.StreamID, operator, nil); st != http.StatusOK {
+		t.Fatalf("stop stream on b: %d", st)
 	}
 
 	// An agent without a WebSocket, reporting over HTTP: a command queued
