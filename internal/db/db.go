@@ -13,8 +13,10 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -153,4 +155,22 @@ func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// MigrationsVersion is a short digest of the embedded migrations of
+// dialect ("sqlite" or "postgres"): it changes whenever one is added or
+// edited (tests key migrated template databases on it).
+func MigrationsVersion(dialect string) string {
+	dir := "migrations"
+	if dialect == "postgres" {
+		dir = "migrations/postgres"
+	}
+	h := sha256.New()
+	ents, _ := fs.Glob(migrations, dir+"/*.sql")
+	for _, e := range ents {
+		b, _ := migrations.ReadFile(e)
+		h.Write([]byte(e))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

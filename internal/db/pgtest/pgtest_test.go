@@ -34,3 +34,27 @@ func TestNewDatabase(t *testing.T) {
 		t.Fatal("database still reachable after Drop")
 	}
 }
+
+// TestNewMigratedDatabase: databases made in parallel from the template
+// each carry the migrated schema and are independent.
+func TestNewMigratedDatabase(t *testing.T) {
+	for i := range 3 {
+		t.Run(string(rune('a'+i)), func(t *testing.T) {
+			t.Parallel()
+			u := pgtest.NewMigratedDatabase(t)
+			ctx := context.Background()
+			c, err := pgx.Connect(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(ctx)
+			if _, err := c.Exec(ctx, `INSERT INTO users (username, hash, created_at) VALUES ('x', 'h', 1)`); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := c.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("users %d, %v", n, err)
+			}
+		})
+	}
+}

@@ -99,7 +99,7 @@ func NewWith(t testing.TB, st Setup) *Env {
 		t.Fatalf("config: %v", err)
 	}
 	if pgtest.URL() != "" {
-		cfg.DatabaseURL = pgtest.NewDatabase(t)
+		cfg.DatabaseURL = pgtest.NewMigratedDatabase(t)
 	}
 	if st.Before != nil {
 		st.Before(dir)
