@@ -125,8 +125,8 @@ func (s *sqlStore) InsertCommand(ctx context.Context, c HistoryRow) error {
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
 	}
-	_, err := s.d.W.ExecContext(ctx, `INSERT OR IGNORE INTO agent_command_history (id, hostname, cmd_type, params, queued_by, queued_at, status)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Hostname, c.CmdType, string(params), c.QueuedBy, c.QueuedAt, "queued")
+	_, err := s.d.W.ExecContext(ctx, `INSERT INTO agent_command_history (id, hostname, cmd_type, params, queued_by, queued_at, status)
+VALUES (?, ?, ?, ?, ?, ?, ?)`+s.d.SQL().Ignore(), c.ID, c.Hostname, c.CmdType, string(params), c.QueuedBy, c.QueuedAt, "queued")
 	if err != nil {
 		return fmt.Errorf("insert command %s: %w", c.ID, err)
 	}

@@ -16,8 +16,11 @@ const Version = "2.0.0"
 
 // Config is the start-up configuration of the server.
 type Config struct {
-	Listen        string // host:port
-	DataDir       string
+	Listen  string // host:port
+	DataDir string
+	// DatabaseURL (NOBA_DATABASE_URL) names a PostgreSQL database
+	// (postgres://...); empty keeps SQLite in DataDir/noba.db.
+	DatabaseURL   string
 	ConfigPath    string // config.yaml
 	AdminUser     string
 	AdminPassword string
@@ -68,6 +71,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("NOBA_LISTEN %q: want host:port", c.Listen)
 	}
 	c.DataDir = getenv("NOBA_DATA_DIR")
+	c.DatabaseURL = strings.TrimSpace(getenv("NOBA_DATABASE_URL"))
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("NOBA_DATABASE_URL: want postgres://user@host:port/database (SQLite is the default when it is unset)")
+	}
 	home := getenv("HOME")
 	if c.DataDir == "" {
 		if home == "" {

@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	d, err := db.Open(filepath.Join(cfg.DataDir, "noba.db"))
+	d, err := db.OpenConfigured(ctx, cfg.DatabaseURL, filepath.Join(cfg.DataDir, "noba.db"))
 	if err != nil {
 		return nil, err
 	}
