@@ -61,14 +61,7 @@ func serve() error {
 	if err != nil {
 		return fmt.Errorf("NOBA_TRUSTED_PROXIES: %w", err)
 	}
-	opts := []server.Option{server.WithTrustedProxies(proxies)}
-	// Replicas sharing one PostgreSQL database (NOBA_DATABASE_URL) meet
-	// through it: LISTEN/NOTIFY between them, an advisory lock for the
-	// jobs that must run once (NOBA_REPLICA_ID names this one).
-	if u := os.Getenv("NOBA_DATABASE_URL"); strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
-		opts = append(opts, server.WithClusterURL(u))
-	}
-	s, err := server.New(ctx, cfg, log, opts...)
+	s, err := server.New(ctx, cfg, log, server.WithTrustedProxies(proxies))
 	if err != nil {
 		return err
 	}

@@ -35,13 +35,18 @@ var perReplicaJobs = map[string]bool{
 }
 
 // openCluster sets s.Cluster: the node given by WithCluster, else the
-// replicas of ClusterURL, else a single node.
+// replicas sharing the PostgreSQL database (NOBA_DATABASE_URL, or
+// ClusterURL), else a single node (SQLite).
 func (s *Server) openCluster(ctx context.Context) error {
+	url := s.Opts.ClusterURL
+	if url == "" {
+		url = s.Cfg.DatabaseURL
+	}
 	switch {
 	case s.Opts.Cluster != nil:
 		s.Cluster = s.Opts.Cluster
-	case s.Opts.ClusterURL != "":
-		n, err := cluster.Open(ctx, s.Opts.ClusterURL, cluster.Options{ID: s.Cfg.ReplicaID, Log: s.Log})
+	case url != "":
+		n, err := cluster.Open(ctx, url, cluster.Options{ID: s.Cfg.ReplicaID, Log: s.Log})
 		if err != nil {
 			return fmt.Errorf("join replicas: %w", err)
 		}
@@ -90,6 +95,7 @@ func (s *Server) clusterJobs() {
 // several servers through one cluster.Hub); the server closes it.
 func WithCluster(n *cluster.Node) Option { return func(o *Options) { o.Cluster = n } }
 
-// WithClusterURL makes the server a replica of those sharing the
-// PostgreSQL database at url.
+// WithClusterURL makes the server a replica of those meeting through the
+// PostgreSQL database at url (by default the server's own database when
+// NOBA_DATABASE_URL names one).
 func WithClusterURL(url string) Option { return func(o *Options) { o.ClusterURL = url } }

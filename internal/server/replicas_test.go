@@ -3,11 +3,8 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +12,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/collect"
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/db/pgtest"
 	"github.com/noba-go/noba/internal/server"
 	"github.com/noba-go/noba/internal/server/servertest"
 )
@@ -30,13 +27,15 @@ type replicaBackend func(t *testing.T) (cfg func(i int) []servertest.Config, opt
 
 // sharedSQLite: both replicas open the same SQLite file (one data
 // directory) and meet through an in-process cluster hub. It runs the
-// replica machinery everywhere; TestReplicasOnPostgres runs it on a real
-// PostgreSQL server.
+// replica machinery everywhere; TestReplicasOnPostgres runs the same
+// scenario on a real PostgreSQL server.
 func sharedSQLite(t *testing.T) (func(int) []servertest.Config, func(int) []server.Option) {
 	dir := t.TempDir()
 	hub := cluster.NewHub()
 	return func(int) []servertest.Config {
-			return []servertest.Config{func(c *config.Config) { c.DataDir = dir }}
+			// SQLite even when NOBA_TEST_PG_URL gives every test server
+			// a PostgreSQL database of its own.
+			return []servertest.Config{func(c *config.Config) { c.DataDir, c.DatabaseURL = dir, "" }}
 		}, func(i int) []server.Option {
 			return []server.Option{server.WithCluster(hub.Join(replicaName(i)))}
 		}
@@ -331,54 +330,17 @@ func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) 
 	}
 }
 
-// postgresCluster: the replicas meet through a real PostgreSQL server
-// (LISTEN/NOTIFY bus, advisory-lock leadership) while sharing one SQLite
-// file for the rooms' stores. Skipped without NOBA_TEST_PG_URL.
-func postgresCluster(t *testing.T) (func(int) []servertest.Config, func(int) []server.Option) {
-	dsn := testPGDatabase(t)
-	cfgs, _ := sharedSQLite(t)
+// postgresReplicas: two replicas, each with its own data directory, on
+// one PostgreSQL database (NOBA_DATABASE_URL): they meet through it
+// (LISTEN/NOTIFY, advisory-lock leadership). Skipped without
+// NOBA_TEST_PG_URL.
+func postgresReplicas(t *testing.T) (func(int) []servertest.Config, func(int) []server.Option) {
+	dsn := pgtest.NewDatabase(t)
 	return func(i int) []servertest.Config {
-			return append(cfgs(i), func(c *config.Config) { c.ReplicaID = replicaName(i) })
-		}, func(int) []server.Option {
-			return []server.Option{server.WithClusterURL(dsn)}
-		}
+		return []servertest.Config{func(c *config.Config) { c.DatabaseURL, c.ReplicaID = dsn, replicaName(i) }}
+	}, func(int) []server.Option { return nil }
 }
 
-// testPGDatabase creates a database on NOBA_TEST_PG_URL for the test and
-// drops it afterwards; the test is skipped without NOBA_TEST_PG_URL.
-func testPGDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("NOBA_TEST_PG_URL")
-	if admin == "" {
-		t.Skip("PostgreSQL test: set NOBA_TEST_PG_URL (eval \"$(scripts/pg-up.sh)\") to run it")
-	}
-	var rb [6]byte
-	_, _ = rand.Read(rb[:])
-	name := "noba_rep_" + hex.EncodeToString(rb[:])
-	pgExec(t, admin, "CREATE DATABASE "+name)
-	t.Cleanup(func() { pgExec(t, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func pgExec(t *testing.T, dsn, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-func TestReplicasMeetThroughPostgres(t *testing.T) {
-	runReplicas(t, postgresCluster)
+func TestReplicasOnPostgres(t *testing.T) {
+	runReplicas(t, postgresReplicas)
 }
