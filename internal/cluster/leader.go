@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +22,7 @@ type pgElector struct {
 	leading bool
 	lost    chan struct{} // closed when the current leadership ends
 	gained  chan struct{} // closed (and replaced) when leadership starts
+	closing atomic.Bool
 }
 
 func newPGElector(url string, o Options) *pgElector {
@@ -84,16 +86,26 @@ func (e *pgElector) set(leading bool) {
 		e.log.Info("this replica leads: it runs the jobs that must run once")
 	} else {
 		close(e.lost)
-		e.log.Warn("this replica no longer leads")
+		if e.closing.Load() {
+			e.log.Info("this replica stops leading: it is leaving")
+		} else {
+			e.log.Warn("this replica no longer leads")
+		}
 	}
 }
 
 // run tries the lock until ctx ends; while it holds it, it checks the
 // connection every e.check and gives leadership up when the check fails.
 func (e *pgElector) run(ctx context.Context) {
-	defer e.set(false)
+	defer func() {
+		e.closing.Store(true)
+		e.set(false)
+	}()
 	for ctx.Err() == nil {
 		e.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
 		e.set(false)
 		select {
 		case <-ctx.Done():
