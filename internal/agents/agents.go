@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/wire"
@@ -92,6 +93,9 @@ type Deps struct {
 	TrustLevel func(ruleID string) string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Cluster carries commands, results, reports and presence between
+	// replicas (nil or without peers: a single server).
+	Cluster cluster.Bus
 }
 
 // Room is the agents room.
@@ -140,6 +144,7 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 	if err := r.restoreQueue(ctx); err != nil {
 		return nil, err
 	}
+	r.joinCluster()
 	return r, nil
 }
 

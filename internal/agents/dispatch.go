@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/wire"
 )
@@ -42,6 +43,7 @@ func (r *Room) dispatch(ctx context.Context, host, cmd string, params map[string
 	if !o.queueOnly {
 		if c := r.hub.conn(host); c != nil {
 			r.hub.issue(host, id, now)
+			publish(r, ctx, chIssued, issuedMsg{Host: host, ID: id, At: now})
 			if err := c.send(ctx, wire.Command(id, cmd, params)); err == nil {
 				if o.record {
 					if err := r.d.Store.MarkDelivered(ctx, []string{id}); err != nil {
@@ -52,9 +54,24 @@ func (r *Room) dispatch(ctx context.Context, host, cmd string, params map[string
 			}
 			r.hub.clearConn(host, c)
 			c.close(1011, "send failed")
+			r.announce(ctx, host, false)
+		}
+		// Replicas: the replica holding the host's WebSocket delivers it.
+		if rep := r.hub.remoteHolder(host); rep != "" && r.clustered() {
+			r.hub.issue(host, id, now)
+			q := wire.QueuedCommand{ID: id, Type: cmd, Params: params, QueuedBy: by, QueuedAt: now}
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			err := cluster.Send(c, r.d.Cluster, chCommand, commandMsg{To: rep, Host: host, Cmd: q})
+			cancel()
+			if err == nil {
+				return id, true
+			}
+			r.log.Warn("command not forwarded to the replica holding the agent; queued", "hostname", host, "err", err)
 		}
 	}
-	r.hub.enqueue(host, wire.QueuedCommand{ID: id, Type: cmd, Params: params, QueuedBy: by, QueuedAt: now})
+	q := wire.QueuedCommand{ID: id, Type: cmd, Params: params, QueuedBy: by, QueuedAt: now}
+	r.hub.enqueue(host, q)
+	publish(r, ctx, chQueued, queuedMsg{Host: host, Cmd: q})
 	return id, false
 }
 
@@ -79,6 +96,7 @@ func (r *Room) ingestResult(ctx context.Context, host string, m wire.Msg) {
 	if err := r.d.Store.CompleteCommand(ctx, host, id, status, b, r.now().Unix()); err != nil {
 		r.log.Error("complete command", "err", err)
 	}
+	publish(r, ctx, chResult, resultMsg{Host: host, Result: m})
 	r.hookMu.RLock()
 	hs := r.hooks[cmd]
 	r.hookMu.RUnlock()

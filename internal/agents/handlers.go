@@ -237,6 +237,7 @@ func (r *Room) deleteAgent(ctx context.Context, in *hostIn) (*statusOut, error) 
 	if err := r.d.Store.DeleteAgent(ctx, in.Hostname); err != nil {
 		return nil, err
 	}
+	publish(r, ctx, chRemoved, removedMsg{Host: in.Hostname})
 	r.audit(ctx, "agent_delete", p.Username, "host="+in.Hostname, httpx.ClientIP(ctx))
 	out := &statusOut{}
 	out.Body.Status = "ok"

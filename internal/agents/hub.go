@@ -55,6 +55,11 @@ type agent struct {
 	// execIDs are the ids of the exec output buffers kept, oldest first.
 	execIDs []string
 
+	// remote is the replica that announced it holds the host's WebSocket
+	// (replicas), remoteAt when.
+	remote   string
+	remoteAt time.Time
+
 	updateVersion string
 	updateAt      time.Time
 	persistedAt   time.Time
@@ -417,7 +422,8 @@ func (h *hub) snapshot(host string) (snapshot, bool) {
 
 func snapOf(a *agent) snapshot {
 	return snapshot{hostname: a.hostname, ip: a.ip, platform: a.platform, arch: a.arch, version: a.version,
-		impl: a.impl, report: a.report, received: a.received, ws: a.conn != nil}
+		impl: a.impl, report: a.report, received: a.received,
+		ws: a.conn != nil || a.remote != "" && time.Since(a.remoteAt) < presenceTTL}
 }
 
 // remove forgets a host entirely and returns its connection.

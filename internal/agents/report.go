@@ -132,6 +132,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 		}
 		if r.hub.appendLogs(host, id, lines) {
 			kept++
+			publish(r, ctx, chLines, linesMsg{Host: host, ID: id, Lines: lines})
 		}
 	}
 	if len(rep.HealReports) > 0 {
@@ -170,6 +171,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 	r.hub.mu.Unlock()
 
 	r.writeHistory(ctx, host, now, m)
+	publish(r, ctx, chReport, reportMsg{Host: host, IP: ip, At: now.UnixMilli(), Metrics: m})
 	if r.d.Bus != nil {
 		// Subscribers get the typed metrics; they must not modify them.
 		r.d.Bus.Publish(events.TopicAgentReport, m)
@@ -184,6 +186,7 @@ func (r *Room) ingestReport(ctx context.Context, host, ip string, rep *wire.Repo
 		if err := r.d.Store.MarkDelivered(ctx, ids); err != nil {
 			r.log.Warn("mark delivered", "err", err)
 		}
+		publish(r, ctx, chDrained, drainedMsg{Host: host, IDs: ids})
 	}
 	if expired := r.hub.expireQueuesThrottled(now); len(expired) > 0 {
 		_ = r.d.Store.ExpireCommands(ctx, expired)

@@ -49,6 +49,7 @@ func (r *Room) Jobs() []jobs.Job {
 		jobs.Every("agents-queue-sweep", sweepPeriod, r.SweepQueues),
 		jobs.Every("agents-transfer-cleanup", transferSweep, r.SweepTransfers),
 		jobs.Every("agents-registry-write", registryFlush, r.FlushRegistry),
+		jobs.Every("agents-presence", presenceEvery, r.AnnouncePresence),
 		jobs.Func{JobName: "agents-registry-flush", Fn: func(ctx context.Context) error {
 			// Reports keep last_seen in memory between registry writes;
 			// write what is pending when the server stops.

@@ -60,8 +60,10 @@ func (r *Room) startStream(ctx context.Context, in *startStreamIn) (*startStream
 	if a.streams == nil {
 		a.streams = map[string]int64{}
 	}
-	a.streams[id] = r.now().Unix()
+	started := r.now().Unix()
+	a.streams[id] = started
 	r.hub.mu.Unlock()
+	publish(r, ctx, chStream, streamMsg{Host: in.Hostname, ID: id, Started: started})
 	r.dispatch(ctx, in.Hostname, wire.CmdFollowLogs, params, p.Username, sendOpts{id: id, record: true})
 	unit, _ := params["unit"].(string)
 	r.audit(ctx, "agent_stream_logs", p.Username, fmt.Sprintf("host=%s id=%s unit=%s", in.Hostname, id, unit), httpx.ClientIP(ctx))
@@ -143,6 +145,7 @@ func (r *Room) stopStream(ctx context.Context, in *streamIn) (*queuedOut, error)
 	}
 	delete(r.hub.logs, in.Hostname+"\x00"+in.CmdID)
 	r.hub.mu.Unlock()
+	publish(r, ctx, chStream, streamMsg{Host: in.Hostname, ID: in.CmdID, Stop: true})
 	id, _ := r.dispatch(ctx, in.Hostname, wire.CmdStopStream, map[string]any{"stream_id": in.CmdID}, p.Username, sendOpts{record: true})
 	out := &queuedOut{}
 	out.Body.Status, out.Body.ID = "queued", id

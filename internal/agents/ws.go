@@ -104,7 +104,13 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 	if old := r.hub.setConn(host, conn, wire.Truncate(id.AgentVersion, 64), wire.Truncate(id.AgentImpl, 32), r.now()); old != nil {
 		old.close(websocket.StatusNormalClosure, "Replaced by new connection")
 	}
-	defer r.hub.clearConn(host, conn)
+	r.announce(ctx, host, true)
+	defer func() {
+		r.hub.clearConn(host, conn)
+		if r.hub.conn(host) == nil {
+			r.announce(context.WithoutCancel(ctx), host, false)
+		}
+	}()
 	r.log.Debug("agent websocket connected", "hostname", host)
 
 	// Flush the pending HTTP queue over the socket.
@@ -120,6 +126,7 @@ func (r *Room) agentWS(w http.ResponseWriter, req *http.Request) {
 		if err := r.d.Store.MarkDelivered(context.WithoutCancel(ctx), sent); err != nil {
 			r.log.Warn("mark delivered", "err", err)
 		}
+		publish(r, ctx, chDrained, drainedMsg{Host: host, IDs: sent})
 	}
 
 	for {
@@ -156,6 +163,7 @@ func (r *Room) onAgentMessage(ctx context.Context, conn *agentConn, m wire.WSMes
 		line := wire.Msg{"type": wire.TypeStream, "id": x.ID, "line": wire.Truncate(x.Line, maxLineBytes)}
 		r.hub.appendExec(host, x.ID, line)
 		r.fanoutCommand(host, x.ID, line)
+		publish(r, ctx, chExecLine, execLineMsg{Host: host, ID: x.ID, Line: line})
 	case *wire.PtyOutput:
 		r.fanoutSession(host, x.Session, wire.Msg{"type": wire.TypePtyOutput, "session": x.Session, "data": x.Data})
 	case *wire.PtyOpened:

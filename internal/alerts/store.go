@@ -109,12 +109,13 @@ func NewStore(d *db.DB) Store { return &sqlStore{d: d} }
 func (s *sqlStore) OpenEpisode(ctx context.Context, ruleID, source string, at int64, severity, message string, inc *Incident) (int64, error) {
 	var id int64
 	err := s.d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_history (rule_id, source, timestamp, severity, message) VALUES (?, ?, ?, ?, ?)`,
-			ruleID, source, at, severity, message)
+		var newID int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO alert_history (rule_id, source, timestamp, severity, message) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			ruleID, source, at, severity, message).Scan(&newID)
 		if err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
+		id = newID
 		if inc != nil {
 			var resolved int64
 			if inc.Resolved {
@@ -241,13 +242,13 @@ func (s *sqlStore) AddNotification(ctx context.Context, at int64, username, leve
 	if username != "" {
 		user = username
 	}
-	res, err := s.d.W.ExecContext(ctx, `INSERT INTO notifications (timestamp, level, title, message, username) VALUES (?, ?, ?, ?, ?)`,
-		at, level, title, message, user)
+	var newID int64
+	err := s.d.W.QueryRowContext(ctx, `INSERT INTO notifications (timestamp, level, title, message, username) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		at, level, title, message, user).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("add notification: %w", err)
 	}
-	id, _ := res.LastInsertId()
-	return id, nil
+	return newID, nil
 }
 
 func (s *sqlStore) Notifications(ctx context.Context, username string, unreadOnly bool, limit int) ([]InAppNotification, int, error) {
@@ -366,15 +367,15 @@ func (s *sqlStore) MaintenanceWindow(ctx context.Context, id int64) (Maintenance
 }
 
 func (s *sqlStore) CreateWindow(ctx context.Context, w MaintenanceWindow) (int64, error) {
-	res, err := s.d.W.ExecContext(ctx, `INSERT INTO maintenance_windows (name, schedule, duration_min, one_off_start, one_off_end,
-		suppress_alerts, override_autonomy, auto_close_alerts, enabled, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var newID int64
+	err := s.d.W.QueryRowContext(ctx, `INSERT INTO maintenance_windows (name, schedule, duration_min, one_off_start, one_off_end,
+		suppress_alerts, override_autonomy, auto_close_alerts, enabled, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		w.Name, w.Schedule, w.DurationMin, w.OneOffStart, w.OneOffEnd, w.SuppressAlerts, w.OverrideAutonomy, w.AutoCloseAlerts,
-		w.Enabled, w.CreatedBy, w.CreatedAt)
+		w.Enabled, w.CreatedBy, w.CreatedAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("create maintenance window: %w", err)
 	}
-	id, _ := res.LastInsertId()
-	return id, nil
+	return newID, nil
 }
 
 func (s *sqlStore) SaveWindow(ctx context.Context, w MaintenanceWindow) error {

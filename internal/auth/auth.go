@@ -23,6 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/httpx"
 )
@@ -51,6 +52,9 @@ type Deps struct {
 	// Iterations is the PBKDF2 work factor of new hashes (default
 	// Iterations; never below 200,000 outside tests).
 	Iterations int
+	// Cluster carries revocations and login decisions between replicas
+	// (nil or without peers: a single server).
+	Cluster cluster.Bus
 }
 
 type session struct {
@@ -121,6 +125,7 @@ func New(ctx context.Context, d Deps) (*Room, error) {
 		r.sessions[s.Hash] = session{username: s.Username, role: authz.Role(s.Role), prefix: s.Prefix, expiresAt: time.Unix(s.ExpiresAt, 0), version: s.CredVersion,
 			has2FA: s.Has2FA}
 	}
+	r.joinCluster()
 	return r, nil
 }
 
@@ -188,6 +193,10 @@ func (r *Room) Authenticate(ctx context.Context, value string, apiKey bool) (aut
 		r.mu.RLock()
 		s, ok := r.sessions[h]
 		r.mu.RUnlock()
+		if !ok {
+			// Issued by another replica.
+			s, ok = r.sessionFromStore(ctx, h)
+		}
 		if ok {
 			if r.d.Now().Before(s.expiresAt) {
 				return authz.Principal{Username: s.username, Role: s.role, Kind: "session", Token: value,
@@ -271,7 +280,11 @@ func (r *Room) Revoke(ctx context.Context, token string) error {
 	r.mu.Lock()
 	delete(r.sessions, h)
 	r.mu.Unlock()
-	return r.d.Store.DeleteSession(ctx, h)
+	if err := r.d.Store.DeleteSession(ctx, h); err != nil {
+		return err
+	}
+	publishTo(r, chRevoke, revokeMsg{Hashes: []string{h}})
+	return nil
 }
 
 // revokeUser runs change (a store call that changes the user's
@@ -285,6 +298,7 @@ func (r *Room) revokeUser(username, keepHash string, change func() error) error 
 		return err
 	}
 	r.dropUserSessions(username, keepHash)
+	publishTo(r, chRevokeUser, revokeUserMsg{Username: username, Keep: keepHash})
 	return nil
 }
 
@@ -385,7 +399,11 @@ func (r *Room) RevokePrefix(ctx context.Context, prefix string) (bool, error) {
 	if found == "" {
 		return false, nil
 	}
-	return true, r.d.Store.DeleteSession(ctx, found)
+	if err := r.d.Store.DeleteSession(ctx, found); err != nil {
+		return true, err
+	}
+	publishTo(r, chRevoke, revokeMsg{Hashes: []string{found}})
+	return true, nil
 }
 
 // Bootstrap creates the first admin when no user exists: imports a
@@ -519,7 +537,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	}
 	defer r.limiter.Release(t) // a no-op once Fail or Succeed decided
 	fail := func() (LoginResult, error) {
-		r.limiter.Fail(t)
+		r.limiterFail(t)
 		who := username
 		if who == "" {
 			who = "unknown"
@@ -551,7 +569,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 		secret, _ := r.openTOTP(u.TOTPSecret)
 		if !r.checkTOTP(u.Username, secret, code) {
 			// §13 S7: a wrong code counts against the limiter.
-			r.limiter.Fail(t)
+			r.limiterFail(t)
 			r.d.Audit.Record(ctx, "login_failed", u.Username, "Invalid 2FA code from "+ip, ip)
 			return LoginResult{}, httpx.Unauthorized("Invalid 2FA code")
 		}
@@ -574,7 +592,7 @@ func (r *Room) Login(ctx context.Context, username, password, code, ip string) (
 	if err != nil {
 		return LoginResult{}, err
 	}
-	r.limiter.Succeed(t)
+	r.limiterSucceed(t)
 	if upgrade {
 		if h, err := r.hash(password); err == nil {
 			if err := r.d.Store.UpgradeHash(ctx, u.Username, u.Hash, h); err != nil {
@@ -718,6 +736,8 @@ func (r *Room) checkTOTP(username, secret, code string) bool {
 		}
 	}
 	r.totpUsed[username] = key
+	// Other replicas refuse the same code too (sent off this lock).
+	go publishTo(r, chTOTP, totpMsg{Username: username, Key: key})
 	return true
 }
 
@@ -748,6 +768,7 @@ func (r *Room) IssueWSToken(p authz.Principal) (string, error) {
 	}
 	r.wsTokens[t] = wsToken{p: authz.Principal{Username: p.Username, Role: p.Role, Kind: "ws"}, expires: now.Add(30 * time.Second)}
 	r.wsMu.Unlock()
+	publishTo(r, chWSToken, wsTokenMsg{Hash: hashToken(t), Username: p.Username, Role: string(p.Role), Expires: now.Add(30 * time.Second).Unix()})
 	return t, nil
 }
 
@@ -756,10 +777,22 @@ func (r *Room) ConsumeWSToken(t string) (authz.Principal, bool) {
 	r.wsMu.Lock()
 	defer r.wsMu.Unlock()
 	w, ok := r.wsTokens[t]
+	if !ok && r.clustered() {
+		// Issued by another replica (kept by its hash).
+		t = remoteWSKey(hashToken(t))
+		w, ok = r.wsTokens[t]
+	}
 	if !ok {
 		return authz.Principal{}, false
 	}
 	delete(r.wsTokens, t)
+	if r.clustered() {
+		h := strings.TrimPrefix(t, "#")
+		if h == t {
+			h = hashToken(t)
+		}
+		go publishTo(r, chWSUsed, wsUsedMsg{Hash: h})
+	}
 	if !r.d.Now().Before(w.expires) {
 		return authz.Principal{}, false
 	}

@@ -182,7 +182,29 @@ func (l *Limiter) Fail(t *Ticket) bool {
 	if !l.releaseLocked(t) {
 		return false
 	}
+	return l.failLocked(t.ip, t.user)
+}
+
+// RemoteFail records a failure another replica decided (replicas share
+// their login failures; nothing was reserved here).
+func (l *Limiter) RemoteFail(ip, user string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failLocked(ip, user)
+}
+
+// RemoteSucceed records a success another replica decided.
+func (l *Limiter) RemoteSucceed(ip, user string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if user != "" {
+		l.succeedLocked(ip, user)
+	}
+}
+
+func (l *Limiter) failLocked(ip, user string) bool {
 	now := l.now()
+	t := struct{ ip, user string }{ip, user}
 	if t.user != "" {
 		u := l.users[t.user]
 		if u == nil {
@@ -221,7 +243,12 @@ func (l *Limiter) Succeed(t *Ticket) {
 	if t.user == "" {
 		return
 	}
+	l.succeedLocked(t.ip, t.user)
+}
+
+func (l *Limiter) succeedLocked(ip, user string) {
 	now := l.now()
+	t := struct{ ip, user string }{ip, user}
 	u := l.users[t.user]
 	if u == nil {
 		u = &userLimit{}

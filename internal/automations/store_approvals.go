@@ -106,14 +106,15 @@ func (s *Store) InsertApproval(ctx context.Context, a Approval) (int64, error) {
 		}
 		wctx = string(b)
 	}
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO approval_queue (automation_id, run_id, trigger, trigger_source, action_type,
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO approval_queue (automation_id, run_id, trigger, trigger_source, action_type,
 		action_params, target, status, requested_at, requested_by, auto_approve_at, workflow_context)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`, a.AutomationID, a.RunID, a.Trigger, optStr(a.TriggerSource),
-		a.ActionType, string(params), optStr(a.Target), a.RequestedAt, optStr(a.RequestedBy), a.AutoApproveAt, wctx)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id`, a.AutomationID, a.RunID, a.Trigger, optStr(a.TriggerSource),
+		a.ActionType, string(params), optStr(a.Target), a.RequestedAt, optStr(a.RequestedBy), a.AutoApproveAt, wctx).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert approval: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // GetApproval returns one approval or a 404 error.
@@ -214,14 +215,15 @@ func (s *Store) InsertActionAudit(ctx context.Context, a ActionAudit) (int64, er
 		b, _ := json.Marshal(a.ActionParams)
 		params = string(b)
 	}
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO action_audit (timestamp, trigger_type, trigger_id, action_type, action_params,
-		target, outcome, duration_s, output, approved_by, rollback_result, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO action_audit (timestamp, trigger_type, trigger_id, action_type, action_params,
+		target, outcome, duration_s, output, approved_by, rollback_result, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.Timestamp, a.TriggerType, a.TriggerID, a.ActionType, params, optStr(a.Target), a.Outcome, a.DurationS, optStr(a.Output),
-		optStr(a.ApprovedBy), optStr(a.RollbackResult), optStr(a.Error))
+		optStr(a.ApprovedBy), optStr(a.RollbackResult), optStr(a.Error)).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert action audit: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // ListActionAudit returns audit rows newest first.
@@ -312,12 +314,13 @@ func (s *Store) WebhookByHookID(ctx context.Context, hookID string) (Webhook, er
 
 // CreateWebhook inserts an endpoint.
 func (s *Store) CreateWebhook(ctx context.Context, name, hookID, secret string, autoID *string, now int64) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO webhook_endpoints (name, hook_id, secret, automation_id, enabled, trigger_count, created_at)
-		VALUES (?, ?, ?, ?, 1, 0, ?)`, name, hookID, secret, optStr(autoID), now)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (name, hook_id, secret, automation_id, enabled, trigger_count, created_at)
+		VALUES (?, ?, ?, ?, 1, 0, ?) RETURNING id`, name, hookID, secret, optStr(autoID), now).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("create webhook: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // DeleteWebhook deletes an endpoint; false when it does not exist.
@@ -398,12 +401,13 @@ type TraceNode struct {
 
 // AddTrace records a node's start and returns the trace row id.
 func (s *Store) AddTrace(ctx context.Context, runID int64, nodeID, typ, outcome string, now int64) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO workflow_trace (run_id, node_id, node_type, outcome, started_at) VALUES (?, ?, ?, ?, ?)`,
-		runID, nodeID, typ, outcome, now)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO workflow_trace (run_id, node_id, node_type, outcome, started_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		runID, nodeID, typ, outcome, now).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("trace: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // FinishTrace records a node's outcome.

@@ -17,8 +17,11 @@ var Version = "2.0.0"
 
 // Config is the start-up configuration of the server.
 type Config struct {
-	Listen        string // host:port
-	DataDir       string
+	Listen  string // host:port
+	DataDir string
+	// DatabaseURL (NOBA_DATABASE_URL) names a PostgreSQL database
+	// (postgres://...); empty keeps SQLite in DataDir/noba.db.
+	DatabaseURL   string
 	ConfigPath    string // config.yaml
 	AdminUser     string
 	AdminPassword string
@@ -30,6 +33,9 @@ type Config struct {
 	AuditDays     int
 	PwMinLen      int
 	CORSOrigins   []string
+	// ReplicaID names this replica among those sharing one PostgreSQL
+	// database (NOBA_REPLICA_ID; empty: hostname+random).
+	ReplicaID string
 	// AuthorizedKeys is the SSH authorized_keys file managed by /api/admin/ssh-keys.
 	AuthorizedKeys string
 	LogLevel       string
@@ -47,6 +53,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		CertFile:      getenv("SSL_CERT"),
 		KeyFile:       getenv("SSL_KEY"),
 		LogLevel:      getenv("NOBA_LOG_LEVEL"),
+		ReplicaID:     strings.TrimSpace(getenv("NOBA_REPLICA_ID")),
 	}
 	host, port := getenv("HOST"), getenv("PORT")
 	if host != "" || port != "" {
@@ -65,6 +72,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("NOBA_LISTEN %q: want host:port", c.Listen)
 	}
 	c.DataDir = getenv("NOBA_DATA_DIR")
+	c.DatabaseURL = strings.TrimSpace(getenv("NOBA_DATABASE_URL"))
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("NOBA_DATABASE_URL: want postgres://user@host:port/database (SQLite is the default when it is unset)")
+	}
 	home := getenv("HOME")
 	if c.DataDir == "" {
 		if home == "" {

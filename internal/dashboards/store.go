@@ -61,12 +61,13 @@ func (s *store) get(ctx context.Context, id int64) (Dashboard, error) {
 }
 
 func (s *store) create(ctx context.Context, d Dashboard) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO custom_dashboards (name, owner, config_json, shared, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, d.Name, d.Owner, d.ConfigJSON, boolInt(d.Shared), d.CreatedAt, d.UpdatedAt)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO custom_dashboards (name, owner, config_json, shared, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, d.Name, d.Owner, d.ConfigJSON, boolInt(d.Shared), d.CreatedAt, d.UpdatedAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("create dashboard: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // update sets the given columns (name, config_json, shared) and updated_at.

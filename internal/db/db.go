@@ -1,26 +1,35 @@
-// Package db opens NOBA's SQLite database (WAL mode, busy timeout, foreign
-// keys) and applies the numbered migrations embedded in the binary.
+// Package db opens NOBA's database — SQLite by default (WAL mode, busy
+// timeout, foreign keys), PostgreSQL when NOBA_DATABASE_URL names one
+// (OpenURL, postgres.go) — and applies the numbered migrations embedded in
+// the binary.
 //
 // Migrations live per dialect: migrations/*.sql are SQLite's (goose
-// format, numbered 00001...); migrations/postgres/ is where PostgreSQL's
-// will go, with the same numbers. Stores write SQL with "?" placeholders
-// and take upserts and time from the Dialect (dialect.go).
+// format, numbered 00001...); migrations/postgres/*.sql are PostgreSQL's,
+// with the same numbers (see migrations/postgres/README.md for the recipe).
+// Stores write SQL with "?" placeholders (rebound centrally on PostgreSQL)
+// and take upserts and time from the Dialect (dialect.go); constraint
+// violations become domain errors through Classify (errors.go).
 package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"runtime"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // DB is the database: W is the single writer connection (SQLite admits one
@@ -29,8 +38,20 @@ var migrations embed.FS
 type DB struct {
 	W *sql.DB
 	R *sql.DB
-	// Dialect is the SQL dialect of W and R (SQLite from Open).
+	// Dialect is the SQL dialect of W and R (SQLite from Open, Postgres
+	// from OpenURL).
 	Dialect Dialect
+
+	url string // the PostgreSQL URL (migrations open their own pool)
+}
+
+// OpenConfigured opens the database the server is configured with: the
+// PostgreSQL server of databaseURL when set, else the SQLite file at path.
+func OpenConfigured(ctx context.Context, databaseURL, path string) (*DB, error) {
+	if databaseURL != "" {
+		return OpenURL(ctx, databaseURL)
+	}
+	return Open(path)
 }
 
 // Open opens (creating if needed) the SQLite file at path.
@@ -73,12 +94,44 @@ func (d *DB) Close() error {
 }
 
 // Migrate applies every pending migration, each in its own transaction.
+// On PostgreSQL the migrations run under goose's advisory-lock session
+// locker, so replicas starting together migrate once, one after another.
 func Migrate(ctx context.Context, d *DB) error {
+	if d.SQL().Name() == "postgres" {
+		return migratePostgres(ctx, d.url)
+	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, d.W, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func migratePostgres(ctx context.Context, u string) error {
+	sub, err := fs.Sub(migrations, "migrations/postgres")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	// A pool of its own: the session locker holds one connection while
+	// the migrations run on another (W has only one).
+	mdb := stdlib.OpenDB(*cfg)
+	defer mdb.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, mdb, sub, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -102,4 +155,22 @@ func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// MigrationsVersion is a short digest of the embedded migrations of
+// dialect ("sqlite" or "postgres"): it changes whenever one is added or
+// edited (tests key migrated template databases on it).
+func MigrationsVersion(dialect string) string {
+	dir := "migrations"
+	if dialect == "postgres" {
+		dir = "migrations/postgres"
+	}
+	h := sha256.New()
+	ents, _ := fs.Glob(migrations, dir+"/*.sql")
+	for _, e := range ents {
+		b, _ := migrations.ReadFile(e)
+		h.Write([]byte(e))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

@@ -72,17 +72,18 @@ func jsonText(v any) string {
 
 // InsertLedger writes one outcome row and returns its id.
 func (s *Store) InsertLedger(ctx context.Context, l LedgerRow) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO heal_ledger (correlation_key, rule_id, condition, target, action_type,
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO heal_ledger (correlation_key, rule_id, condition, target, action_type,
  action_params, escalation_step, action_success, verified, duration_s, metrics_before, metrics_after, trust_level, source,
  approval_id, created_at, risk_level, snapshot_id, rollback_status, dependency_root, suppressed_by, maintenance_window_id,
- instance_id, verification_detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+ instance_id, verification_detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		l.CorrelationKey, l.RuleID, l.Condition, l.Target, l.ActionType, l.ActionParams, l.EscalationStep, l.ActionSuccess,
 		l.Verified, l.DurationS, l.MetricsBefore, l.MetricsAfter, l.TrustLevel, l.Source, l.ApprovalID, l.CreatedAt, l.RiskLevel,
-		l.SnapshotID, l.RollbackStatus, l.DependencyRoot, l.SuppressedBy, l.MaintenanceWindowID, l.InstanceID, l.VerificationDetail)
+		l.SnapshotID, l.RollbackStatus, l.DependencyRoot, l.SuppressedBy, l.MaintenanceWindowID, l.InstanceID, l.VerificationDetail).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert ledger: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // SetLedgerSnapshot links a snapshot to its ledger row.
@@ -356,12 +357,13 @@ type Window struct {
 
 // InsertWindow creates a window.
 func (s *Store) InsertWindow(ctx context.Context, w Window) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO heal_maintenance_windows (target, duration_s, reason, action, active, created_by,
- created_at, expires_at) VALUES (?,?,?,?,1,?,?,?)`, w.Target, w.DurationS, w.Reason, w.Action, w.CreatedBy, w.CreatedAt, w.ExpiresAt)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO heal_maintenance_windows (target, duration_s, reason, action, active, created_by,
+ created_at, expires_at) VALUES (?,?,?,?,1,?,?,?) RETURNING id`, w.Target, w.DurationS, w.Reason, w.Action, w.CreatedBy, w.CreatedAt, w.ExpiresAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert window: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // ActiveWindows lists active, unexpired windows newest first.
@@ -396,12 +398,13 @@ func (s *Store) EndWindow(ctx context.Context, id int64) (bool, error) {
 
 // InsertSnapshot stores a pre-action state.
 func (s *Store) InsertSnapshot(ctx context.Context, target, action string, state map[string]any, now int64) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO heal_snapshots (target, action_type, state, created_at) VALUES (?,?,?,?)`,
-		target, action, jsonText(state), now)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO heal_snapshots (target, action_type, state, created_at) VALUES (?,?,?,?) RETURNING id`,
+		target, action, jsonText(state), now).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert snapshot: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // SnapshotFor returns the latest snapshot of a ledger row.

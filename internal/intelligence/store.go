@@ -166,12 +166,13 @@ func (s *sqlStore) Messages(ctx context.Context, incident int64, limit int) ([]I
 }
 
 func (s *sqlStore) AddMessage(ctx context.Context, m IncidentMessage) (int64, error) {
-	res, err := s.d.W.ExecContext(ctx, `INSERT INTO incident_messages (incident_id, author, message, msg_type, created_at) VALUES (?, ?, ?, ?, ?)`,
-		m.IncidentID, m.Author, m.Message, m.MsgType, m.CreatedAt)
+	var newID int64
+	err := s.d.W.QueryRowContext(ctx, `INSERT INTO incident_messages (incident_id, author, message, msg_type, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		m.IncidentID, m.Author, m.Message, m.MsgType, m.CreatedAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("post incident message: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 func (s *sqlStore) Assign(ctx context.Context, incident int64, to, by string, at int64, note string) error {
@@ -210,12 +211,13 @@ func (s *sqlStore) Dependencies(ctx context.Context) ([]Dependency, error) {
 }
 
 func (s *sqlStore) AddDependency(ctx context.Context, d Dependency) (int64, error) {
-	res, err := s.d.W.ExecContext(ctx, `INSERT INTO service_dependencies (source_service, target_service, dependency_type, auto_discovered, created_at)
-		VALUES (?, ?, ?, ?, ?)`, d.SourceService, d.TargetService, d.DependencyType, d.AutoDiscovered, d.CreatedAt)
+	var newID int64
+	err := s.d.W.QueryRowContext(ctx, `INSERT INTO service_dependencies (source_service, target_service, dependency_type, auto_discovered, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, d.SourceService, d.TargetService, d.DependencyType, d.AutoDiscovered, d.CreatedAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("create dependency: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 func (s *sqlStore) DeleteDependency(ctx context.Context, id int64) error {
@@ -266,12 +268,13 @@ func (s *sqlStore) Baseline(ctx context.Context, id int64) (Baseline, error) {
 }
 
 func (s *sqlStore) AddBaseline(ctx context.Context, b Baseline) (int64, error) {
-	res, err := s.d.W.ExecContext(ctx, `INSERT INTO config_baselines (path, expected_hash, agent_group, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		b.Path, b.ExpectedHash, b.AgentGroup, b.CreatedAt, b.UpdatedAt)
+	var newID int64
+	err := s.d.W.QueryRowContext(ctx, `INSERT INTO config_baselines (path, expected_hash, agent_group, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		b.Path, b.ExpectedHash, b.AgentGroup, b.CreatedAt, b.UpdatedAt).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("create baseline: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 func (s *sqlStore) DeleteBaseline(ctx context.Context, id int64) error {

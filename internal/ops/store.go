@@ -175,13 +175,14 @@ func (s *Store) Upsert321(ctx context.Context, name string, p Patch321, now int6
 				copies, media, off, lv, now, id)
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO backup_321_status (backup_name, copies, media_types, has_offsite, last_verified, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			name, copies, media, off, lv, now)
+		var newID int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO backup_321_status (backup_name, copies, media_types, has_offsite, last_verified, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			name, copies, media, off, lv, now).Scan(&newID)
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		id = newID
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("upsert 321: %w", err)

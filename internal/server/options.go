@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/collect"
 )
 
@@ -43,6 +44,10 @@ type Options struct {
 	Limits Limits
 	// Infra holds the injection points of the infra rooms (wire_infra.go).
 	Infra InfraOptions
+	// Cluster is the node of the replicas this server joins (cluster.go);
+	// ClusterURL the PostgreSQL database whose replicas it joins.
+	Cluster    *cluster.Node
+	ClusterURL string
 }
 
 // Limits bound what one client can hold open (issue 11 item 4).

@@ -50,7 +50,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// auth
 	a, err := auth.New(ctx, auth.Deps{Store: auth.NewStore(s.DB), Settings: s.Settings, Audit: rs.audit,
 		Log: s.Log.With("room", "auth"), PwMinLen: s.Cfg.PwMinLen, AuthorizedKeys: s.Cfg.AuthorizedKeys, Now: s.Opts.Now,
-		Iterations: s.Opts.PasswordIterations})
+		Iterations: s.Opts.PasswordIterations, Cluster: s.Cluster.Bus})
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func buildRooms(ctx context.Context, s *Server) (*rooms, error) {
 	// rs.agents (Send, Run, Online, Capabilities, OnResult, AgentMetrics).
 	rs.agents, err = agents.New(ctx, agents.Deps{Store: agents.NewStore(s.DB), Settings: s.Settings, Bus: s.Bus,
 		Audit: rs.audit, Log: s.Log.With("room", "agents"), DataDir: s.Cfg.DataDir, CORSOrigins: s.Cfg.CORSOrigins,
-		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: history,
+		OnlineWindow: s.Opts.AgentOnlineWindow, Now: s.Opts.Now, History: history, Cluster: s.Cluster.Bus,
 		DeployRoot: s.Opts.AgentDeployRoot, DeployAllowLoopback: s.Opts.AgentDeployLoopback, TrustLevel: s.Opts.AgentHealTrust,
 		SSHKeyFiles: []string{filepath.Join(s.Cfg.DataDir, "id_ed25519"), filepath.Join(s.Cfg.DataDir, "id_rsa")},
 		Series: func(ctx context.Context, host, metric string, hours int, step int64) ([][2]float64, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/noba-go/noba/internal/authz"
+	"github.com/noba-go/noba/internal/cluster"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/events"
@@ -39,6 +40,9 @@ type Server struct {
 	Jobs     *jobs.Runner
 	Handler  http.Handler
 	Started  time.Time
+	// Cluster is this server's node of the replicas (a single node
+	// without peers unless it shares PostgreSQL with others).
+	Cluster *cluster.Node
 
 	rooms   *rooms
 	closers []func() error
@@ -135,13 +139,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	d, err := db.Open(filepath.Join(cfg.DataDir, "noba.db"))
+	d, err := db.OpenConfigured(ctx, cfg.DatabaseURL, filepath.Join(cfg.DataDir, "noba.db"))
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Opts: o, Cfg: cfg, Log: log, DB: d, Bus: events.New(events.WithLog(log.With("part", "events"))), Jobs: jobs.NewRunner(log), Started: time.Now()}
 	s.closers = append(s.closers, d.Close)
 	if err := db.Migrate(ctx, d); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openCluster(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -189,6 +197,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s.rooms = rs
+	s.clusterJobs()
 	auth.a = rs.auth
 	// Spec 10 §13 S13: TOTP secrets sealed at rest with the master key;
 	// those of the own .totp.key of earlier versions move to it.

@@ -53,12 +53,13 @@ func nullStr(s string) any {
 
 // Insert adds a run in status and returns its id.
 func (s *Store) Insert(ctx context.Context, automationID, trigger, status, triggeredBy string, started int64) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `INSERT INTO job_runs (automation_id, trigger, status, started_at, triggered_by)
-		VALUES (?, ?, ?, ?, ?)`, nullStr(automationID), trigger, status, started, triggeredBy)
+	var newID int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO job_runs (automation_id, trigger, status, started_at, triggered_by)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, nullStr(automationID), trigger, status, started, triggeredBy).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert run: %w", err)
 	}
-	return res.LastInsertId()
+	return newID, nil
 }
 
 // Finish records the end of a run that has not ended yet (a run's first

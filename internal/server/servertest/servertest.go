@@ -1,6 +1,10 @@
 // Package servertest starts the real NOBA server (every room, a real SQLite
 // file in a temporary directory) behind httptest for HTTP tests, and hands
 // out tokens for each role.
+//
+// With NOBA_TEST_PG_URL set (eval "$(scripts/pg-up.sh)"), every server
+// runs on a fresh PostgreSQL database of its own instead (dropped when the
+// test ends), so the same HTTP tests are the store suite of both dialects.
 package servertest
 
 import (
@@ -19,6 +23,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/db/pgtest"
 	"github.com/noba-go/noba/internal/server"
 )
 
@@ -92,6 +97,9 @@ func NewWith(t testing.TB, st Setup) *Env {
 	})
 	if err != nil {
 		t.Fatalf("config: %v", err)
+	}
+	if pgtest.URL() != "" {
+		cfg.DatabaseURL = pgtest.NewMigratedDatabase(t)
 	}
 	if st.Before != nil {
 		st.Before(dir)
