@@ -102,7 +102,14 @@ func TestAuditQueueFullCountsDrops(t *testing.T) {
 		t.Fatal("a queue of 10 held 200 entries")
 	}
 	<-released
-	// One more entry after the flood carries the report of the drops.
+	// Let the writer drain the full queue (it was still full when the
+	// connection came free), then one more entry carries the report of
+	// the drops.
+	for deadline := time.Now().Add(10 * time.Second); len(w.q) > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue did not drain: %d entries", len(w.q))
+		}
+	}
 	w.add(Entry{Time: time.Now().Unix(), Username: "admin", Action: "login", Details: "ok"}, 10*time.Second)
 	w.close()
 	written := countAction(t, d, "login_failed")
