@@ -2,7 +2,7 @@
 GO ?= go
 GOFLAGS_RACE ?= -race
 
-.PHONY: run build agents release deps test test-go fuzz web web-test lint fmt-check vet
+.PHONY: run build agents release deps test test-go test-pg fuzz web web-test lint fmt-check vet
 
 ## run: build the web UI and the binaries, then start the server (see README for the environment)
 run: build
@@ -51,6 +51,13 @@ test-go:
 	  else echo "test-go: no podman engine: container tests will skip"; fi; \
 	  rc=0; $(GO) test $(GOFLAGS_RACE) -count=1 -timeout 25m ./... || rc=$$?; \
 	  if [ -n "$${NOBA_PODMAN_DIR:-}" ]; then scripts/podman-down.sh "$$NOBA_PODMAN_DIR"; fi; exit $$rc
+
+## test-pg: store tests on a throwaway PostgreSQL (scripts/pg-up.sh): each test gets a fresh database
+## copied from a migrated template; no -race (the SQLite run in test-go has it)
+PG_PKGS ?= ./internal/db/... ./internal/stats ./internal/alerts ./internal/dashboards ./internal/jobs/runner ./internal/instances ./internal/intelligence
+test-pg:
+	@P=$$(scripts/pg-up.sh) || exit 1; eval "$$P"; export NOBA_TEST_PG_URL NOBA_PG_DIR; \
+	  rc=0; $(GO) test -count=1 -timeout 10m $(PG_PKGS) || rc=$$?; scripts/pg-down.sh "$$NOBA_PG_DIR"; exit $$rc
 
 ## web-test: the UI's type check and its Playwright end-to-end tests (Chromium, real server and agent);
 ## `make build` has already built the UI and the binaries

@@ -166,7 +166,7 @@ func (s *Store) SuccessRate(ctx context.Context, action, condition, target strin
 func (s *Store) UnverifiedRecent(ctx context.Context, ruleID string, since int64) (int, error) {
 	var n int
 	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT created_at, action_success, verified FROM heal_ledger
- WHERE rule_id=? ORDER BY created_at DESC, id DESC LIMIT 50) WHERE created_at>=? AND action_success IS NOT NULL AND verified=0`,
+ WHERE rule_id=? ORDER BY created_at DESC, id DESC LIMIT 50) AS recent WHERE created_at>=? AND action_success IS NOT NULL AND verified=0`,
 		ruleID, since).Scan(&n)
 	return n, err
 }
@@ -175,7 +175,7 @@ func (s *Store) UnverifiedRecent(ctx context.Context, ruleID string, since int64
 func (s *Store) Effectiveness(ctx context.Context) (total, verified, pending int, err error) {
 	err = s.db.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN verified=1 THEN 1 ELSE 0 END),0),
  COALESCE(SUM(CASE WHEN action_success IS NULL THEN 1 ELSE 0 END),0) FROM (SELECT verified, action_success FROM heal_ledger
- ORDER BY created_at DESC, id DESC LIMIT 500)`).Scan(&total, &verified, &pending)
+ ORDER BY created_at DESC, id DESC LIMIT 500) AS recent`).Scan(&total, &verified, &pending)
 	return
 }
 

@@ -67,11 +67,11 @@ func errMsg(b []byte) string {
 // insertIncident adds an alert incident the way the alerts room records one.
 func insertIncident(t *testing.T, env *servertest.Env, at int64, severity, title string) int64 {
 	t.Helper()
-	res, err := env.Server.DB.W.Exec(`INSERT INTO incidents (timestamp, severity, source, title, details, resolved_at, auto_generated) VALUES (?, ?, 'alert', ?, 'cpu_percent > 90', 0, 1)`,
-		at, severity, title)
+	var id int64
+	err := env.Server.DB.W.QueryRow(`INSERT INTO incidents (timestamp, severity, source, title, details, resolved_at, auto_generated) VALUES (?, ?, 'alert', ?, 'cpu_percent > 90', 0, 1) RETURNING id`,
+		at, severity, title).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := res.LastInsertId()
 	return id
 }

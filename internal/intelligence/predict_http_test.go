@@ -1,9 +1,7 @@
 package intelligence_test
 
 import (
-	"context"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,22 +11,12 @@ import (
 
 // seedMetric writes a week of 5-minute samples of metric (this server's
 // series) into a fresh database before the server opens it.
-func seedMetric(t *testing.T, dir string, metric string, f func(ts int64) float64, from, to int64) {
+func seedMetric(t *testing.T, d *db.DB, metric string, f func(ts int64) float64, from, to int64) {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(filepath.Join(dir, "noba.db"))
-	if err != nil {
+	var sid int64
+	if err := d.W.QueryRow(`INSERT INTO metric_series (host, metric, label) VALUES ('', ?, '') RETURNING id`, metric).Scan(&sid); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
-	if err := db.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	res, err := d.W.Exec(`INSERT INTO metric_series (host, metric, label) VALUES ('', ?, '')`, metric)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sid, _ := res.LastInsertId()
 	tx, err := d.W.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +40,8 @@ func TestPredictCapacity(t *testing.T) {
 	truth := func(ts int64) float64 {
 		return 50 + 2*float64(ts-start)/86400 + 5*math.Sin(2*math.Pi*float64(ts)/86400)
 	}
-	env := servertest.NewWith(t, servertest.Setup{Before: func(dir string) {
-		seedMetric(t, dir, "disk_percent", truth, start, now-60)
+	env := servertest.NewWith(t, servertest.Setup{BeforeDB: func(d *db.DB) {
+		seedMetric(t, d, "disk_percent", truth, start, now-60)
 	}})
 	var out struct {
 		Metrics  map[string]map[string]any `json:"metrics"`

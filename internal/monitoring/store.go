@@ -408,7 +408,7 @@ func (s *sqlStore) Stats(ctx context.Context, w Window) (map[int64]Stat, error) 
 func (s *sqlStore) Events(ctx context.Context, limit int) (map[int64][]EndpointEvent, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT monitor_id, timestamp, kind, severity, message FROM (
 		SELECT e.*, ROW_NUMBER() OVER (PARTITION BY monitor_id ORDER BY timestamp DESC, id DESC) AS rn FROM endpoint_events e
-	) WHERE rn <= ? ORDER BY monitor_id, timestamp DESC, id DESC`, limit)
+	) AS ranked WHERE rn <= ? ORDER BY monitor_id, timestamp DESC, id DESC`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("monitor events: %w", err)
 	}

@@ -50,12 +50,16 @@ func seedTiers(b *testing.B, h *harness, nSeries int) {
 	for _, k := range h.store.Series() {
 		ids[h.store.SeriesIDs(k.Host, k.Metric, k.Label)[0]] = true
 	}
+	if err := h.store.(*sqlStore).EnsurePartitions(ctx, now-30*86400, now); err != nil {
+		b.Fatal(err)
+	}
 	insert := func(table string, from, to, step int64) {
 		tx, err := h.db.W.Begin()
 		if err != nil {
 			b.Fatal(err)
 		}
-		stmt, _ := tx.Prepare(fmt.Sprintf(`INSERT OR REPLACE INTO %s (series_id, ts, value) VALUES (?, ?, ?)`, table))
+		stmt, _ := tx.Prepare(fmt.Sprintf(`INSERT INTO %s (series_id, ts, value) VALUES (?, ?, ?)`, table) +
+			h.db.SQL().Upsert([]string{"series_id", "ts"}, "value = excluded.value"))
 		for id := range ids {
 			for ts := from; ts < to; ts += step {
 				if _, err := stmt.Exec(id, ts, rand.Float64()*100); err != nil {
@@ -72,6 +76,9 @@ func seedTiers(b *testing.B, h *harness, nSeries int) {
 	insert("metric_rollup_1m", (now-7*86400)/60*60, now/60*60, 60)
 	insert("metric_rollup_1h", (now-30*86400)/3600*3600, now/3600*3600, 3600)
 	h.db.W.Exec(`INSERT INTO metric_rollup_state (tier, upto) VALUES ('1m', ?), ('1h', ?)`, now/60*60, now/3600*3600)
+	if h.db.SQL().Name() == "postgres" {
+		h.db.W.Exec(`ANALYZE`) // fresh statistics, as autovacuum would have by then
+	}
 }
 
 // BenchmarkHistory30Days queries 30 days of one metric in 1 h buckets on

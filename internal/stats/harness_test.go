@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/noba-go/noba/internal/collect"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/db/dbtest"
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/httpx"
 )
@@ -66,15 +66,9 @@ func staticSettings(flat map[string]any) config.Reader { return config.Static(fl
 
 func newHarness(tb testing.TB, src collect.Source, mod func(*Deps)) *harness {
 	tb.Helper()
-	d, err := db.Open(filepath.Join(tb.TempDir(), "noba.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
+	// SQLite, or PostgreSQL when NOBA_TEST_PG_URL is set.
+	d := dbtest.Open(tb)
 	ctx := context.Background()
-	if err := db.Migrate(ctx, d); err != nil {
-		tb.Fatal(err)
-	}
 	st, err := NewStore(ctx, d)
 	if err != nil {
 		tb.Fatal(err)

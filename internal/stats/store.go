@@ -94,6 +94,10 @@ type sqlStore struct {
 	amu      sync.Mutex
 	acc      map[accKey]*accVal
 	accSince int64
+
+	// Days whose partitions exist (PostgreSQL; partitions.go).
+	pmu   sync.Mutex
+	parts map[int64]bool
 }
 
 type accKey struct{ id, minute int64 }
@@ -176,7 +180,14 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 	}
 	s.mu.RUnlock()
 	created := map[SeriesKey]int64{}
+	var newDays []int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if lo, hi, ok := s.needPartitions(samples); ok {
+			var err error
+			if newDays, err = s.ensurePartitions(ctx, tx, lo, hi); err != nil {
+				return err
+			}
+		}
 		for _, i := range missing {
 			k := SeriesKey{samples[i].Host, samples[i].Metric, samples[i].Label}
 			if id, ok := created[k]; ok {
@@ -227,6 +238,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, samples []Sample) error {
 	if err != nil {
 		return err
 	}
+	s.markPartitions(newDays)
 	s.accumulate(samples, ids)
 	if len(created) > 0 {
 		s.mu.Lock()
@@ -413,6 +425,13 @@ func (s *sqlStore) Prune(ctx context.Context, tier Tier, before int64) (int64, e
 	}
 	s.mu.RUnlock()
 	var total int64
+	if s.partitioned() {
+		n, err := s.dropPartitions(ctx, tier, before)
+		if err != nil {
+			return 0, err
+		}
+		total = n
+	}
 	for start := 0; start < len(all); start += 500 {
 		chunk := all[start:min(start+500, len(all))]
 		q := fmt.Sprintf(`DELETE FROM %s WHERE series_id IN (%s) AND ts < ?`, tierTable[tier], idList(chunk))

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/db"
 	"github.com/noba-go/noba/internal/db/pgtest"
 	"github.com/noba-go/noba/internal/server"
 )
@@ -67,6 +68,10 @@ type Setup struct {
 	// Before runs on the fresh data directory before the server starts
 	// (to seed files such as users.conf or config.yaml).
 	Before func(dir string)
+	// BeforeDB runs on the server's migrated database (SQLite in the data
+	// directory, or the test's PostgreSQL database) before the server
+	// starts, to seed rows; the handle is closed afterwards.
+	BeforeDB func(d *db.DB)
 }
 
 // New starts a server in a fresh temporary data directory.
@@ -103,6 +108,17 @@ func NewWith(t testing.TB, st Setup) *Env {
 	}
 	if st.Before != nil {
 		st.Before(dir)
+	}
+	if st.BeforeDB != nil {
+		d, err := db.OpenConfigured(context.Background(), cfg.DatabaseURL, filepath.Join(dir, "noba.db"))
+		if err != nil {
+			t.Fatalf("open db: %v", err)
+		}
+		if err := db.Migrate(context.Background(), d); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		st.BeforeDB(d)
+		_ = d.Close()
 	}
 	for _, f := range st.Config {
 		f(&cfg)
