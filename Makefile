@@ -41,8 +41,9 @@ web:
 deps:
 	./scripts/deps.sh
 
-## test: everything CI checks — formatting, vet, lint, Go tests with the race detector, browser tests
-test: deps fmt-check vet build lint test-go fuzz web-test
+## test: everything CI checks — formatting, vet, lint, Go tests with the race detector, the store and
+## replica tests again on PostgreSQL, browser tests
+test: deps fmt-check vet build lint test-go test-pg fuzz web-test
 
 ## test-go: the Go tests, with a Podman engine serving the Docker API (scripts/podman-up.sh) for the
 ## container tests; without one they skip (and fail under CI=true)
@@ -52,9 +53,12 @@ test-go:
 	  rc=0; $(GO) test $(GOFLAGS_RACE) -count=1 -timeout 25m ./... || rc=$$?; \
 	  if [ -n "$${NOBA_PODMAN_DIR:-}" ]; then scripts/podman-down.sh "$$NOBA_PODMAN_DIR"; fi; exit $$rc
 
-## test-pg: store tests on a throwaway PostgreSQL (scripts/pg-up.sh): each test gets a fresh database
-## copied from a migrated template; no -race (the SQLite run in test-go has it)
-PG_PKGS ?= ./internal/db/... ./internal/stats ./internal/alerts ./internal/dashboards ./internal/jobs/runner ./internal/instances ./internal/intelligence
+## test-pg: the tests again on a throwaway PostgreSQL (scripts/pg-up.sh): each test gets a fresh database
+## copied from a migrated template; no -race (the SQLite run in test-go has it). make test runs the
+## rooms with the most SQL and the replica tests (about 2 minutes); every room passes too:
+## make test-pg PG_PKGS=./internal/... (about 5 minutes on 2 cores)
+PG_PKGS ?= ./internal/db/... ./internal/cluster ./internal/server ./internal/stats ./internal/auth ./internal/alerts ./internal/agents \
+	./internal/monitoring ./internal/healing ./internal/automations ./internal/dashboards ./internal/jobs/runner ./internal/instances ./internal/intelligence
 test-pg:
 	@P=$$(scripts/pg-up.sh) || exit 1; eval "$$P"; export NOBA_TEST_PG_URL NOBA_PG_DIR; \
 	  rc=0; $(GO) test -count=1 -timeout 10m $(PG_PKGS) || rc=$$?; scripts/pg-down.sh "$$NOBA_PG_DIR"; exit $$rc

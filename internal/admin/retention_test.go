@@ -39,7 +39,7 @@ func TestAuditRetention(t *testing.T) {
 	var prune *jobs.Ticker
 	for _, j := range env.Server.Jobs.Jobs() {
 		if j.Name() == "audit-retention" {
-			prune = j.(*jobs.Ticker)
+			prune = jobs.Unwrap(j).(*jobs.Ticker)
 		}
 	}
 	if prune == nil {

@@ -211,9 +211,16 @@ func TestAgentRegistersReportsAndGoesOffline(t *testing.T) {
 			t.Errorf("list item exposes internal key %q", k)
 		}
 	}
-	// Reports flow into the per-host history.
+	// Reports flow into the per-host history (written by the history
+	// writer in batches, so shortly after the report is seen live).
 	var hist []map[string]any
-	if st := env.JSON(http.MethodGet, "/api/agents/e2e-web-01/history?metric=mem&hours=1", env.Token("viewer"), nil, &hist); st != 200 || len(hist) == 0 {
+	st := 0
+	waitFor(t, 10*time.Second, "the report in the agent's history", func() bool {
+		hist = nil
+		st = env.JSON(http.MethodGet, "/api/agents/e2e-web-01/history?metric=mem&hours=1", env.Token("viewer"), nil, &hist)
+		return st != 200 || len(hist) > 0
+	})
+	if st != 200 {
 		t.Errorf("history: %d %v", st, hist)
 	} else if v := hist[len(hist)-1]["value"].(float64); v <= 0 || v > 100 {
 		t.Errorf("mem history value %v", v)

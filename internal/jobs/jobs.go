@@ -16,6 +16,18 @@ type Job interface {
 	Run(ctx context.Context) error
 }
 
+// Unwrap returns the job a wrapper (such as a replica's leader-only job)
+// runs, following wrappers that have an Inner method; j itself otherwise.
+func Unwrap(j Job) Job {
+	for {
+		w, ok := j.(interface{ Inner() Job })
+		if !ok {
+			return j
+		}
+		j = w.Inner()
+	}
+}
+
 // Ticker is a job that calls Once every Period, each call bounded by Timeout.
 type Ticker struct {
 	JobName string

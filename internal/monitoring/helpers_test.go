@@ -141,7 +141,7 @@ func runJob(t *testing.T, env *servertest.Env, name string) {
 	t.Helper()
 	for _, j := range env.Server.Jobs.Jobs() {
 		if j.Name() == name {
-			tk, ok := j.(*jobs.Ticker)
+			tk, ok := jobs.Unwrap(j).(*jobs.Ticker)
 			if !ok {
 				t.Fatalf("job %s is not a ticker", name)
 			}
