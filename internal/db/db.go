@@ -126,7 +126,7 @@ func migratePostgres(ctx context.Context, u string) error {
 	// A pool of its own: the session locker holds one connection while
 	// the migrations run on another (W has only one).
 	mdb := stdlib.OpenDB(*cfg)
-	defer mdb.Close()
+	defer func() { _ = mdb.Close() }()
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)

@@ -175,9 +175,12 @@ func TestSeam(t *testing.T) {
 			}
 			return boom
 		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("tx returned %v, want the function's error", err)
+		}
 		var n int
-		if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); !errors.Is(err, nil) || n != 1 {
-			t.Fatalf("rolled back tx: %d users, %v (tx err %v)", n, err, err)
+		if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("rolled back tx: %d users, %v", n, err)
 		}
 	})
 }

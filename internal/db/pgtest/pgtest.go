@@ -91,7 +91,7 @@ func template(ctx context.Context, admin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("connect %s: %w", EnvURL, err)
 	}
-	defer c.Close(context.Background())
+	defer func() { _ = c.Close(context.Background()) }()
 	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock(hashtext('noba_pgtest_template'))`); err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func exec(ctx context.Context, admin, sql string) error {
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", EnvURL, err)
 	}
-	defer c.Close(context.Background())
+	defer func() { _ = c.Close(context.Background()) }()
 	_, err = c.Exec(ctx, sql)
 	return err
 }
