@@ -86,16 +86,18 @@ func (r *Room) ingestResult(ctx context.Context, host string, m wire.Msg) {
 		return
 	}
 	m = boundResult(m)
-	r.hub.addResult(host, m)
-	r.fanoutCommand(host, id, m)
 	status := "error"
 	if m.Str("status") == "ok" {
 		status = "ok"
 	}
+	// The history row first: whoever sees the result (results route,
+	// waiters) then also finds it completed in the history.
 	b, _ := json.Marshal(map[string]any(m))
 	if err := r.d.Store.CompleteCommand(ctx, host, id, status, b, r.now().Unix()); err != nil {
 		r.log.Error("complete command", "err", err)
 	}
+	r.hub.addResult(host, m)
+	r.fanoutCommand(host, id, m)
 	publish(r, ctx, chResult, resultMsg{Host: host, Result: m})
 	r.hookMu.RLock()
 	hs := r.hooks[cmd]
