@@ -407,7 +407,17 @@ test('monitoring: add a status component, open, update and resolve an incident',
   await page.screenshot({ path: join(ART, 'monitoring-status.png'), fullPage: true })
 })
 
-test('history: overlay two metrics, zoom by dragging, export CSV', async ({ page }) => {
+test('history: overlay two metrics, zoom by dragging, export CSV', async ({ page, token }) => {
+  // The chart needs two one-minute buckets of each metric; on a server that
+  // started moments ago they are not there yet, so wait for them first.
+  const deadline = Date.now() + 150000
+  for (;;) {
+    const r = await api('GET', '/api/history/multi?metrics=cpu_percent,mem_percent&range=1&resolution=60', token)
+    const n = (m) => (Array.isArray(r.json?.[m]) ? r.json[m].filter((p) => p.value != null).length : 0)
+    if (n('cpu_percent') >= 2 && n('mem_percent') >= 2) break
+    if (Date.now() > deadline) throw new Error(`history never had two buckets of each metric: ${r.status} ${r.text.slice(0, 200)}`)
+    await new Promise((res) => setTimeout(res, 2000))
+  }
   await signIn(page)
   await page.goto(baseURL + '/history?metrics=cpu_percent,mem_percent&range=1')
   await page.waitForFunction(() => document.querySelectorAll('.chart path.line').length === 2, null, { timeout: 15000 })
