@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -115,5 +117,36 @@ func TestChaosLiveConcurrent(t *testing.T) {
 	wg.Wait()
 	if st[0] != "passed" || st[1] != "passed" {
 		t.Fatalf("concurrent: %v", st)
+	}
+}
+
+// A live run reaches no real agent: with a real agent connected, its
+// service manager sees no call and the command history names none of the
+// scenarios' targets.
+func TestChaosLiveReachesNoAgent(t *testing.T) {
+	v := startAgent(t)
+	admin := v.e.Token("admin")
+	for _, name := range []string{"container_crash_recovery", "escalation_chain_walk", "manual_fix_race", "heal_storm_circuit_breaker"} {
+		var res map[string]any
+		if c := v.e.JSON(http.MethodPost, "/api/healing/chaos/run", admin, map[string]any{"scenario": name, "dry_run": false}, &res); c != http.StatusOK ||
+			(res["status"] != "passed" && res["status"] != "failed") {
+			t.Fatalf("%s: %d %+v", name, c, res)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(v.state, "calls.log")); err == nil && len(b) > 0 {
+		t.Fatalf("real agent's systemctl called: %s", b)
+	}
+	var hist any
+	v.e.JSON(http.MethodGet, "/api/agents/command-history", admin, nil, &hist)
+	b, _ := json.Marshal(hist)
+	for _, s := range []string{"test-service", "test-container", "container_control", "check_service"} {
+		if strings.Contains(string(b), s) {
+			t.Fatalf("real agent saw %s: %s", s, b)
+		}
+	}
+	var ledger []any
+	v.e.JSON(http.MethodGet, "/api/healing/ledger", v.e.Token("viewer"), nil, &ledger)
+	if len(ledger) != 0 {
+		t.Fatalf("real ledger: %v", ledger)
 	}
 }
