@@ -2,7 +2,9 @@ package healing
 
 import (
 	"context"
-	"time"
+	"fmt"
+
+	"github.com/noba-go/noba/internal/authz"
 )
 
 // Scenario is a built-in chaos scenario (§6.18).
@@ -59,8 +61,9 @@ func Scenarios() []Scenario {
 	}
 }
 
-// RunChaos runs a scenario; only dry runs are supported: the reference
-// shape plus the plan the scenario's synthetic event would get.
+// RunChaos runs a scenario: the reference shape plus the plan the
+// scenario's synthetic event would get; a live run (dry false) runs it in
+// an isolated pipeline (runLive) and stores the result.
 func (r *Room) RunChaos(ctx context.Context, name string, dry bool) map[string]any {
 	var sc *Scenario
 	for _, s := range Scenarios() {
@@ -87,12 +90,25 @@ func (r *Room) RunChaos(ctx context.Context, name string, dry bool) map[string]a
 	if dry {
 		out["status"] = "dry_run_complete"
 	} else {
-		out["status"] = "error"
-		out["message"] = "Live chaos runs are not available on this server; run with dry_run true"
+		r.runLive(ctx, sc, out)
 	}
 	end := r.now()
 	out["completed_at"] = float64(end.UnixMilli()) / 1000
 	out["duration_s"] = round(end.Sub(start).Seconds(), 3)
-	_ = time.Second
+	if !dry {
+		// The run is stored (so it is not lost) and audited once; nothing
+		// the isolated pipeline did is.
+		by := ""
+		if p, ok := authz.From(ctx); ok {
+			by = p.Username
+		}
+		st, _ := out["status"].(string)
+		if id, err := r.d.Store.InsertChaosRun(context.WithoutCancel(ctx), sc.Name, st, by, out, start.Unix(), out["duration_s"].(float64)); err != nil {
+			r.d.Log.Warn("chaos run store", "err", err)
+		} else {
+			out["run_id"] = id
+		}
+		r.audit(ctx, "chaos_run", fmt.Sprintf("Live chaos run %s: %s", sc.Name, st))
+	}
 	return out
 }

@@ -107,6 +107,9 @@ func (x *Executor) run(ctx context.Context, a *Action, p map[string]any, target 
 	if host := x.hostOf(p, target); host != "" && (a.agent != nil || a.chain != nil) {
 		return x.runRemote(ctx, a, p, host)
 	}
+	if x.d.Sandbox {
+		return Result{Error: "sandbox: " + a.Name + " would run on this server; refused"}
+	}
 	if a.local != nil {
 		return a.local(ctx, x, p, target)
 	}
@@ -250,6 +253,9 @@ func (x *Executor) Snapshot(ctx context.Context, name string, p map[string]any, 
 				return "", false
 			}
 			return strings.TrimSpace(str(r, "stdout")), true
+		}
+		if x.d.Sandbox {
+			return "", false
 		}
 		b, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
 		return strings.TrimSpace(string(b)), err == nil

@@ -99,6 +99,10 @@ type Deps struct {
 	Settle float64
 	// Window is the correlation window (60 s).
 	Window time.Duration
+	// Sandbox refuses every action that would run on this server (local
+	// handlers, local fallback chains, local snapshot probes): the isolated
+	// chaos pipeline sets it so nothing it does reaches the real machine.
+	Sandbox bool
 }
 
 // Room is the healing room (router 13).
@@ -110,6 +114,8 @@ type Room struct {
 	started time.Time
 	// graphSig is the last synced healingDependencies (under p.mu).
 	graphSig string
+	// chaos serializes live chaos runs (one at a time; see runLive).
+	chaos chan struct{}
 }
 
 // New builds the room.
@@ -129,7 +135,7 @@ func New(d Deps) *Room {
 	if d.ResolvConf == "" {
 		d.ResolvConf = "/etc/resolv.conf"
 	}
-	r := &Room{d: d, started: d.Now()}
+	r := &Room{d: d, started: d.Now(), chaos: make(chan struct{}, 1)}
 	r.x = newExecutor(&r.d)
 	r.p = newPipeline(r)
 	return r

@@ -509,3 +509,37 @@ func (s *Store) LedgerByApproval(ctx context.Context, approvalID int64) (LedgerR
 	}
 	return l, err
 }
+
+// InsertChaosRun stores a live chaos run's result (§6.18 fix).
+func (s *Store) InsertChaosRun(ctx context.Context, scenario, status, by string, result map[string]any, startedAt int64, durationS float64) (int64, error) {
+	var id int64
+	err := s.db.W.QueryRowContext(ctx, `INSERT INTO healing_chaos_runs (scenario, status, run_by, result, started_at, duration_s)
+ VALUES (?,?,?,?,?,?) RETURNING id`, scenario, status, by, jsonText(result), startedAt, durationS).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("chaos run: %w", err)
+	}
+	return id, nil
+}
+
+// ChaosRuns returns the latest stored live chaos runs, newest first.
+func (s *Store) ChaosRuns(ctx context.Context, limit int) ([]map[string]any, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, scenario, status, run_by, result, started_at, duration_s FROM healing_chaos_runs
+ ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("chaos runs: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := []map[string]any{}
+	for rows.Next() {
+		var id, started int64
+		var sc, st, by, res string
+		var dur float64
+		if err := rows.Scan(&id, &sc, &st, &by, &res, &started, &dur); err != nil {
+			return nil, fmt.Errorf("chaos runs: %w", err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal([]byte(res), &m)
+		out = append(out, map[string]any{"id": id, "scenario": sc, "status": st, "run_by": by, "result": m, "started_at": started, "duration_s": dur})
+	}
+	return out, rows.Err()
+}
