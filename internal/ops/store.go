@@ -75,10 +75,11 @@ func (s *Store) Verifications(ctx context.Context, host string, limit int) ([]Ve
 // AddVerification records a requested verification (status pending)
 // unless its result is already stored.
 func (s *Store) AddVerification(ctx context.Context, v Verification, commandID string) error {
-	// The agent's result may arrive (and be stored) before this row is written.
+	// The agent's result may arrive (and be stored) before this row is
+	// written; the unique (command_id, hostname) key keeps that result.
 	_, err := s.db.W.ExecContext(ctx, `INSERT INTO backup_verifications (backup_path, hostname, verification_type, status, details, command_id, verified_at)
-		SELECT ?, ?, ?, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM backup_verifications WHERE command_id = ? AND hostname = ?)`,
-		v.BackupPath, v.Hostname, v.VerificationType, v.Status, commandID, v.VerifiedAt, commandID, v.Hostname)
+		VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (command_id, hostname) WHERE command_id <> '' DO NOTHING`,
+		v.BackupPath, v.Hostname, v.VerificationType, v.Status, commandID, v.VerifiedAt)
 	if err != nil {
 		return fmt.Errorf("add verification: %w", err)
 	}
@@ -88,21 +89,40 @@ func (s *Store) AddVerification(ctx context.Context, v Verification, commandID s
 // CompleteVerification stores a result on the row of its command, or as a
 // new row when no request is known (a verification run by other means).
 func (s *Store) CompleteVerification(ctx context.Context, commandID, host, path, typ, status, details string, at int64) error {
-	res, err := s.db.W.ExecContext(ctx, `UPDATE backup_verifications SET status = ?, details = ?, verified_at = ?
-		WHERE command_id = ? AND hostname = ? AND command_id <> ''`, status, details, at, commandID, host)
-	if err != nil {
-		return fmt.Errorf("complete verification: %w", err)
+	if commandID == "" {
+		if path == "" {
+			return nil
+		}
+		if typ == "" {
+			typ = "checksum"
+		}
+		_, err := s.db.W.ExecContext(ctx, `INSERT INTO backup_verifications (backup_path, hostname, verification_type, status, details, command_id, verified_at)
+			VALUES (?, ?, ?, ?, ?, '', ?)`, path, host, typ, status, details, at)
+		if err != nil {
+			return fmt.Errorf("insert verification: %w", err)
+		}
+		return nil
 	}
-	if n, _ := res.RowsAffected(); n > 0 || path == "" {
+	if path == "" {
+		// Nothing to create a row from: only a request's row can take it.
+		_, err := s.db.W.ExecContext(ctx, `UPDATE backup_verifications SET status = ?, details = ?, verified_at = ?
+			WHERE command_id = ? AND hostname = ?`, status, details, at, commandID, host)
+		if err != nil {
+			return fmt.Errorf("complete verification: %w", err)
+		}
 		return nil
 	}
 	if typ == "" {
 		typ = "checksum"
 	}
-	_, err = s.db.W.ExecContext(ctx, `INSERT INTO backup_verifications (backup_path, hostname, verification_type, status, details, command_id, verified_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, path, host, typ, status, details, commandID, at)
+	// One statement, so a request's pending row written at the same moment
+	// cannot end up beside the result.
+	_, err := s.db.W.ExecContext(ctx, `INSERT INTO backup_verifications (backup_path, hostname, verification_type, status, details, command_id, verified_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (command_id, hostname) WHERE command_id <> ''
+		DO UPDATE SET status = excluded.status, details = excluded.details, verified_at = excluded.verified_at`,
+		path, host, typ, status, details, commandID, at)
 	if err != nil {
-		return fmt.Errorf("insert verification: %w", err)
+		return fmt.Errorf("complete verification: %w", err)
 	}
 	return nil
 }
