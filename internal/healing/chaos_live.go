@@ -588,8 +588,9 @@ func (sb *sandbox) observe(ctx context.Context, sc *Scenario, act map[string]any
 		out["trust_demoted"] = rank(tr.CurrentLevel) < rank("execute")
 	case "stale_metrics_guard":
 		out["heals_triggered"] = len(heals(of(e.Target)))
-		// staleness_detected: the pipeline keeps no collector freshness,
-		// so there is nothing to observe (actual null).
+		out["staleness_detected"] = slices.ContainsFunc(rows, func(l LedgerRow) bool {
+			return l.Target == e.Target && l.SuppressedBy != nil && *l.SuppressedBy == suppressedStale
+		})
 	case "capability_mismatch":
 		pf := false
 		for _, l := range rows {

@@ -25,7 +25,7 @@ var liveWant = map[string]map[string]bool{
 	"escalation_chain_walk":          {"escalation_steps": true, "final_action": false},
 	"site_connectivity_isolation":    {"site_suspect": true, "heals_at_site": true},
 	"heal_storm_circuit_breaker":     {"circuit_breaker_tripped": true, "trust_demoted": true},
-	"stale_metrics_guard":            {"heals_triggered": false, "staleness_detected": false},
+	"stale_metrics_guard":            {"heals_triggered": true, "staleness_detected": true},
 	"capability_mismatch":            {"preflight_failed": true, "action_aborted": true},
 	"maintenance_window_suppression": {"heals_suppressed": true},
 	"approval_timeout":               {"approval_requested": false, "auto_denied": false},
@@ -35,7 +35,7 @@ var liveWant = map[string]map[string]bool{
 }
 
 // nullActual are the checks the pipeline cannot observe at all.
-var nullActual = map[string]bool{"staleness_detected": true, "auto_denied": true, "resolved_externally": true}
+var nullActual = map[string]bool{"auto_denied": true, "resolved_externally": true}
 
 // Every scenario run live returns per-expectation actual values observed in
 // the isolated pipeline; the real ledger, trust and audit see only the run

@@ -99,6 +99,10 @@ type Deps struct {
 	Settle float64
 	// Window is the correlation window (60 s).
 	Window time.Duration
+	// StatsInterval is the collector's interval (5 s): a snapshot older
+	// than twice it is stale and metric events are not acted on (spec 30
+	// §6.13 stale-data guard).
+	StatsInterval time.Duration
 	// Sandbox refuses every action that would run on this server (local
 	// handlers, local fallback chains, local snapshot probes): the isolated
 	// chaos pipeline sets it so nothing it does reaches the real machine.
@@ -131,6 +135,9 @@ func New(d Deps) *Room {
 	}
 	if d.Window == 0 {
 		d.Window = 60 * time.Second
+	}
+	if d.StatsInterval <= 0 {
+		d.StatsInterval = 5 * time.Second
 	}
 	if d.ResolvConf == "" {
 		d.ResolvConf = "/etc/resolv.conf"

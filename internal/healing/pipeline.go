@@ -254,6 +254,17 @@ func (r *Room) Process(ctx context.Context, ev Event) (Outcome, error) {
 			Message: fmt.Sprintf("Dry-run simulation for %s on %s", ev.RuleID, ev.Target), RuleID: &rid, SuggestedAction: &s1, Evidence: &s2}, now.Unix())
 		return Outcome{Stage: "dry_run"}, err
 	}
+	// Stale-data guard (§6.13 fix): a metric condition is not acted on
+	// while the collector snapshot it is judged by is stale.
+	if age, stale := r.staleMetrics(ev.Condition); stale {
+		p.count("stale_metrics")
+		why := fmt.Sprintf("Collector snapshot is %s old (limit %s): no action on stale metrics", age.Round(time.Second), 2*r.d.StatsInterval)
+		r.d.Log.Warn("heal blocked by stale metrics", "rule_id", ev.RuleID, "target", ev.Target, "age_s", int(age.Seconds()))
+		id, err := r.d.Store.InsertLedger(ctx, LedgerRow{CorrelationKey: key, RuleID: ev.RuleID, Condition: ev.Condition, Target: ev.Target,
+			ActionType: "suppressed", ActionParams: "{}", MetricsBefore: jsonText(ev.Metrics), MetricsAfter: "{}", TrustLevel: trust,
+			Source: ev.Source, CreatedAt: now.Unix(), SuppressedBy: ptr(suppressedStale), VerificationDetail: ptr(why)})
+		return Outcome{Stage: "stale", Detail: why, LedgerID: id}, err
+	}
 	// 8. plan.
 	plan, ok, err := r.selectAction(ctx, key, ev, trust, 0, true)
 	if err != nil || !ok {
@@ -590,6 +601,31 @@ func (r *Room) ApprovedExecute(ctx context.Context, approvalID string, by string
 	return res, true
 }
 
+// suppressedStale is the suppressed_by of an event the stale-data guard
+// stopped.
+const suppressedStale = "stale_metrics"
+
+// staleMetrics reports whether cond is a metric condition over the
+// collector snapshot and that snapshot is older than twice the collection
+// interval (with its age). A snapshot without a timestamp, or a condition
+// the snapshot cannot evaluate (service or container state, prediction
+// text), is not judged stale.
+func (r *Room) staleMetrics(cond string) (time.Duration, bool) {
+	if r.d.Stats == nil {
+		return 0, false
+	}
+	snap := r.d.Stats.Latest()
+	ts, ok := num(snap["timestamp"])
+	if !ok || ts <= 0 {
+		return 0, false
+	}
+	if _, ok := evalCondition(cond, flatten(snap)); !ok {
+		return 0, false
+	}
+	age := r.now().Sub(time.UnixMilli(int64(ts * 1000)))
+	return age, age > 2*r.d.StatsInterval
+}
+
 // Verification states.
 const (
 	verResolved = iota
@@ -628,6 +664,9 @@ func (r *Room) verify(ctx context.Context, ev Event, params map[string]any, host
 			return verResolved, fmt.Sprintf("container %s running; %s resolved", c, ev.Condition), after
 		}
 		return verStill, fmt.Sprintf("container %s not running; %s still true", c, ev.Condition), after
+	}
+	if age, stale := r.staleMetrics(ev.Condition); stale {
+		return verUnknown, fmt.Sprintf("unverifiable: collector snapshot is %s old", age.Round(time.Second)), after
 	}
 	met, ok := evalCondition(ev.Condition, after)
 	switch {
