@@ -470,8 +470,14 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		act["_stage"] = o.Stage
 		return act, inj, err
 	case "trigger_high_risk":
-		_, err := sb.process(ctx, e)
-		return act, inj, err
+		// Nobody answers the approval: time passes beyond its timeout and
+		// the pipeline's approval sweep runs.
+		if _, err := sb.process(ctx, e); err != nil {
+			return nil, inj, err
+		}
+		sb.room.Wait()
+		sb.clock.Advance(sb.room.d.ApprovalTimeout + time.Second)
+		return act, inj, sb.room.ExpireApprovals(ctx)
 	case "scale_and_fail":
 		// The app stays hot whatever the heal does.
 		sb.stats.mu.Lock()
@@ -607,8 +613,10 @@ func (sb *sandbox) observe(ctx context.Context, sc *Scenario, act map[string]any
 		out["heals_suppressed"] = act["_stage"] == "maintenance" && len(heals(of(e.Target))) == 0 && sb.fleet.healsOf(e.Target) == 0
 	case "approval_timeout":
 		out["approval_requested"] = sb.appr.count() > 0
-		// auto_denied: approval expiry belongs to the automations room's
-		// queue, not the pipeline; the stub never answers (actual null).
+		out["auto_denied"] = slices.ContainsFunc(rows, func(l LedgerRow) bool {
+			return l.Target == e.Target && l.ApprovalID != nil && l.VerificationDetail != nil &&
+				strings.HasPrefix(*l.VerificationDetail, approvalAutoDenied)
+		})
 	case "rollback_on_failure":
 		rb := false
 		restored := false

@@ -15,27 +15,25 @@ import (
 
 // liveWant is, per scenario, each check's expected passed in a live run.
 // The false ones fail honestly: the pipeline has no notion of the check
-// (actual null: staleness_detected, auto_denied, resolved_externally) or
-// does otherwise (the chain ends at service_dependency_restart without an
-// approval; stale metrics still heal; trigger_backup at step 0 runs, no
-// approval; nice_adjust has no pid, so no snapshot and no rollback).
+// (actual null: resolved_externally) or does otherwise (nice_adjust has no
+// pid, so no snapshot and no rollback).
 var liveWant = map[string]map[string]bool{
 	"container_crash_recovery":       {"heal_triggered": true, "action_taken": true, "verified": true},
 	"dependency_cascade_suppression": {"heal_triggered_for": true, "downstream_suppressed": true, "root_cause_identified": true},
-	"escalation_chain_walk":          {"escalation_steps": true, "final_action": false},
+	"escalation_chain_walk":          {"escalation_steps": true, "final_action": true},
 	"site_connectivity_isolation":    {"site_suspect": true, "heals_at_site": true},
 	"heal_storm_circuit_breaker":     {"circuit_breaker_tripped": true, "trust_demoted": true},
 	"stale_metrics_guard":            {"heals_triggered": true, "staleness_detected": true},
 	"capability_mismatch":            {"preflight_failed": true, "action_aborted": true},
 	"maintenance_window_suppression": {"heals_suppressed": true},
-	"approval_timeout":               {"approval_requested": false, "auto_denied": false},
+	"approval_timeout":               {"approval_requested": true, "auto_denied": true},
 	"rollback_on_failure":            {"rollback_triggered": false, "state_restored": false},
 	"power_flicker_debounce":         {"site_suspect": true, "heals_at_site": true},
 	"manual_fix_race":                {"resolved_externally": false, "no_duplicate_action": true},
 }
 
 // nullActual are the checks the pipeline cannot observe at all.
-var nullActual = map[string]bool{"auto_denied": true, "resolved_externally": true}
+var nullActual = map[string]bool{"resolved_externally": true}
 
 // Every scenario run live returns per-expectation actual values observed in
 // the isolated pipeline; the real ledger, trust and audit see only the run

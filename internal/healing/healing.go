@@ -103,6 +103,9 @@ type Deps struct {
 	// than twice it is stale and metric events are not acted on (spec 30
 	// §6.13 stale-data guard).
 	StatsInterval time.Duration
+	// ApprovalTimeout is how long a heal approval waits for a decision
+	// (1 h); undecided past it, the heal is auto-denied and never runs.
+	ApprovalTimeout time.Duration
 	// Sandbox refuses every action that would run on this server (local
 	// handlers, local fallback chains, local snapshot probes): the isolated
 	// chaos pipeline sets it so nothing it does reaches the real machine.
@@ -136,6 +139,9 @@ func New(d Deps) *Room {
 	if d.Window == 0 {
 		d.Window = 60 * time.Second
 	}
+	if d.ApprovalTimeout <= 0 {
+		d.ApprovalTimeout = time.Hour
+	}
 	if d.StatsInterval <= 0 {
 		d.StatsInterval = 5 * time.Second
 	}
@@ -163,13 +169,15 @@ func (r *Room) Wait() { r.wg.Wait() }
 
 func (r *Room) now() time.Time { return r.d.Now() }
 
-// Jobs are the hourly learning cycle, the 30 s watchdog evaluation and
-// the maintenance-window sweep (re-injects events held by queue windows).
+// Jobs are the hourly learning cycle, the 30 s watchdog evaluation, the
+// maintenance-window sweep (re-injects events held by queue windows) and
+// the approval sweep (auto-denies heal approvals past their timeout).
 func (r *Room) Jobs() []jobs.Job {
 	return []jobs.Job{
 		jobs.Every("healing-learning", time.Hour, r.Learn),
 		jobs.Every("healing-watchdog", 30*time.Second, func(ctx context.Context) error { r.p.heartbeat("watchdog"); return nil }),
 		jobs.Every("healing-maintenance", 10*time.Second, r.p.releaseHeld),
+		jobs.Every("healing-approvals", 30*time.Second, r.ExpireApprovals),
 		jobs.Func{JobName: "healing-signals", Fn: r.FollowSignals},
 	}
 }

@@ -3,6 +3,7 @@ package healing
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -270,19 +271,59 @@ func (r *Room) Process(ctx context.Context, ev Event) (Outcome, error) {
 	if err != nil || !ok {
 		return Outcome{Stage: "no_plan"}, err
 	}
-	return r.dispatch(ctx, key, ev, plan)
+	return r.dispatch(ctx, key, ev, plan, false)
 }
 
-// dispatch routes a plan by its trust (§6.3 stage 9).
-func (r *Room) dispatch(ctx context.Context, key string, ev Event, plan Plan) (Outcome, error) {
+// Approval requirements of spec 30 §6.22.
+const (
+	reqNotify     = "notify"
+	reqRequired   = "required"
+	reqAutoNotify = "auto_notify"
+	reqAuto       = "auto"
+)
+
+// requirement is §6.22 requirement(risk, trust): trust notify ⇒ notify,
+// approve ⇒ required; at execute, risk high ⇒ required, medium ⇒
+// auto_notify (run and tell), low ⇒ auto. lastResort (the chain's last
+// step reached because every earlier step failed) requires approval at
+// execute whatever the risk: the automatic remedies are spent and what is
+// left is the most disruptive one, so a person decides.
+func requirement(risk, trust string, lastResort bool) string {
+	switch trust {
+	case "notify":
+		return reqNotify
+	case "approve":
+		return reqRequired
+	}
+	switch {
+	case risk == RiskHigh || lastResort:
+		return reqRequired
+	case risk == RiskMedium:
+		return reqAutoNotify
+	}
+	return reqAuto
+}
+
+// dispatch routes a plan by its trust and the action's risk (§6.3 stage 9,
+// §6.22). escalated is set when the plan follows a failed step of the
+// same heal.
+func (r *Room) dispatch(ctx context.Context, key string, ev Event, plan Plan, escalated bool) (Outcome, error) {
 	now := r.now()
 	risk, _ := r.x.Risk(plan.ActionType)
 	row := LedgerRow{CorrelationKey: key, RuleID: ev.RuleID, Condition: ev.Condition, Target: ev.Target, ActionType: plan.ActionType,
 		ActionParams: jsonText(plan.ActionParams), EscalationStep: plan.EscalationStep, MetricsBefore: jsonText(ev.Metrics),
 		MetricsAfter: "{}", TrustLevel: plan.TrustLevel, Source: ev.Source, CreatedAt: now.Unix(), RiskLevel: ptr(risk)}
+	lastResort := escalated && plan.EscalationStep > 0 && plan.EscalationStep == min(len(ev.Chain), 6)-1
 	level := plan.TrustLevel
-	if level == "execute" && risk == RiskHigh && plan.EscalationStep > 0 {
+	req := requirement(risk, level, lastResort)
+	switch {
+	case level == "execute" && req == reqRequired:
 		level = "approve"
+		if lastResort && risk != RiskHigh {
+			plan.Reason += ". Last step of the chain: approval required"
+		}
+	case level == "execute" && req == reqAutoNotify:
+		r.notify(ctx, ev.Severity, "Heal executing", fmt.Sprintf("%s (%s risk) on %s", plan.Reason, risk, ev.Target))
 	}
 	if level == "notify" || level == "approve" {
 		r.p.mu.Lock()
@@ -297,6 +338,19 @@ func (r *Room) dispatch(ctx context.Context, key string, ev Event, plan Plan) (O
 		r.p.count("notified")
 		return Outcome{Stage: "notify", LedgerID: id, Plan: &plan}, err
 	case "approve":
+		// An action the host cannot run is not put to a person: it fails
+		// its pre-flight here as it would on execution.
+		if a, _ := r.x.Action(plan.ActionType); a != nil {
+			params := injectParams(a, plan.ActionParams, ev)
+			if why, ok := r.preflight(ctx, a, r.x.hostOf(params, ev.Target)); !ok {
+				f, detail := 0, "preflight_failed: "+why
+				row.ActionParams, row.ActionSuccess, row.VerificationDetail = jsonText(params), &f, &detail
+				id, err := r.d.Store.InsertLedger(ctx, row)
+				r.p.count("failed")
+				r.afterFailure(ctx, key, ev, plan)
+				return Outcome{Stage: "failed", Detail: detail, LedgerID: id, Plan: &plan}, err
+			}
+		}
 		r.p.clearKey(key)
 		if r.d.Approvals == nil {
 			return Outcome{Stage: "approve", Detail: "approvals unavailable"}, nil
@@ -424,10 +478,8 @@ func (r *Room) executePlan(ctx context.Context, key string, ev Event, plan Plan,
 		return fail(err.Error())
 	}
 	host := r.x.hostOf(params, ev.Target)
-	if a.chain != nil && a.agent == nil && host != "" {
-		if _, ok, why := r.x.Preflight(ctx, a, host, false); !ok {
-			return fail("preflight_failed: " + why)
-		}
+	if why, ok := r.preflight(ctx, a, host); !ok {
+		return fail("preflight_failed: " + why)
 	}
 	var snapID int64
 	if a.Reversible() {
@@ -499,6 +551,16 @@ func (r *Room) executePlan(ctx context.Context, key string, ev Event, plan Plan,
 
 func (r *Room) mu() *sync.Mutex { return &r.p.mu }
 
+// preflight is §6.8 step 2 for an action on host: only actions run by a
+// fallback chain (no typed agent command) on a known agent are checked.
+func (r *Room) preflight(ctx context.Context, a *Action, host string) (string, bool) {
+	if a == nil || a.chain == nil || a.agent != nil || host == "" {
+		return "", true
+	}
+	_, ok, why := r.x.Preflight(ctx, a, host, false)
+	return why, ok
+}
+
 // afterFailure advances the escalation and re-dispatches by the new trust.
 func (r *Room) afterFailure(ctx context.Context, key string, ev Event, plan Plan) {
 	if plan.EscalationStep < 0 {
@@ -516,7 +578,7 @@ func (r *Room) afterFailure(ctx context.Context, key string, ev Event, plan Plan
 		r.p.mu.Unlock()
 		return
 	}
-	if _, err := r.dispatch(ctx, key, ev, next); err != nil {
+	if _, err := r.dispatch(ctx, key, ev, next, true); err != nil {
 		r.d.Log.Warn("heal escalation", "err", err)
 	}
 }
@@ -575,16 +637,32 @@ func (r *Room) ApprovedExecute(ctx context.Context, approvalID string, by string
 	if err != nil {
 		return Result{}, false
 	}
+	// The decision is claimed on the approval's ledger row first, so an
+	// approval that expired (auto-denied) or already ran never runs.
+	l, claimed, err := r.d.Store.ClaimApproval(ctx, id, "approved by "+orDefault(by, "system"))
+	if err != nil {
+		if !errors.Is(err, errNotFound) {
+			r.d.Log.Warn("heal approval", "approval_id", id, "err", err)
+		}
+		return Result{}, false
+	}
+	if !claimed {
+		detail := ""
+		if l.VerificationDetail != nil {
+			detail = *l.VerificationDetail
+		}
+		r.d.Log.Warn("heal approval refused", "approval_id", id, "state", detail)
+		if strings.HasPrefix(detail, approvalAutoDenied) {
+			return Result{Error: "Approval expired: heal auto-denied (" + detail + ")"}, true
+		}
+		return Result{Error: "Approval already decided: " + orDefault(detail, "action recorded")}, true
+	}
 	r.p.mu.Lock()
 	pd, ok := r.p.approvals[id]
 	delete(r.p.approvals, id)
 	r.p.mu.Unlock()
 	if !ok {
 		// The server restarted since the request: rebuild it from the ledger.
-		l, err := r.d.Store.LedgerByApproval(ctx, id)
-		if err != nil {
-			return Result{}, false
-		}
 		var params map[string]any
 		_ = json.Unmarshal([]byte(l.ActionParams), &params)
 		var metrics map[string]any
@@ -624,6 +702,32 @@ func (r *Room) staleMetrics(cond string) (time.Duration, bool) {
 	}
 	age := r.now().Sub(time.UnixMilli(int64(ts * 1000)))
 	return age, age > 2*r.d.StatsInterval
+}
+
+// approvalAutoDenied starts the verification_detail of an approve-path
+// ledger row whose approval timed out.
+const approvalAutoDenied = "auto_denied"
+
+// ExpireApprovals auto-denies heal approvals nobody decided within
+// ApprovalTimeout (spec 30 §6.22: no approver ⇒ auto-deny): their ledger
+// rows say so, the pending heal is dropped and a later approval of it
+// runs nothing. The approvals job calls it; tests call it directly.
+func (r *Room) ExpireApprovals(ctx context.Context) error {
+	to := r.d.ApprovalTimeout
+	detail := fmt.Sprintf("%s: no decision within %s", approvalAutoDenied, to)
+	rows, err := r.d.Store.ExpireApprovals(ctx, r.now().Add(-to).Unix(), detail)
+	if err != nil {
+		return err
+	}
+	for _, l := range rows {
+		r.p.mu.Lock()
+		delete(r.p.approvals, *l.ApprovalID)
+		r.p.mu.Unlock()
+		r.p.count("auto_denied")
+		r.d.Log.Info("heal approval auto-denied", "approval_id", *l.ApprovalID, "rule_id", l.RuleID, "target", l.Target, "action", l.ActionType)
+		r.notify(ctx, "warning", "Heal approval expired", fmt.Sprintf("%s on %s was not approved within %s and will not run", l.ActionType, l.Target, to))
+	}
+	return nil
 }
 
 // Verification states.

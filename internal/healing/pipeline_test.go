@@ -3,6 +3,9 @@ package healing
 import (
 	"context"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,31 @@ type pipe struct {
 	stats *fixedStats
 	clock *vclock
 	db    *db.DB
+	notes *notes
+}
+
+// notes records notifications.
+type notes struct {
+	mu     sync.Mutex
+	titles []string
+}
+
+func (n *notes) Notify(ctx context.Context, level, title, message string) error {
+	n.mu.Lock()
+	n.titles = append(n.titles, title)
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *notes) has(title string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, t := range n.titles {
+		if t == title {
+			return true
+		}
+	}
+	return false
 }
 
 func newPipe(t *testing.T) *pipe {
@@ -32,8 +60,8 @@ func newPipe(t *testing.T) *pipe {
 		t.Fatal(err)
 	}
 	p := &pipe{fleet: newFleet(), appr: &stubApprovals{}, stats: &fixedStats{m: map[string]any{}},
-		clock: &vclock{t: time.Unix(1_800_000_000, 0)}, db: d}
-	p.r = New(Deps{Store: NewStore(d), Agents: p.fleet, Approvals: p.appr, Stats: p.stats, Now: p.clock.Now, Settle: 1e-6,
+		clock: &vclock{t: time.Unix(1_800_000_000, 0)}, db: d, notes: &notes{}}
+	p.r = New(Deps{Store: NewStore(d), Agents: p.fleet, Approvals: p.appr, Stats: p.stats, Notify: p.notes, Now: p.clock.Now, Settle: 1e-6,
 		Sandbox: true, ResolvConf: filepath.Join(t.TempDir(), "resolv.conf"), Log: discardLog()})
 	t.Cleanup(func() {
 		p.r.Wait()
@@ -142,5 +170,130 @@ func TestStaleMetricsGuard(t *testing.T) {
 				t.Fatalf("got counts %v", p.r.p.counts)
 			}
 		})
+	}
+}
+
+// Dispatch by §6.22 requirement(risk, trust): at execute trust a high-risk
+// action waits for approval at any step, a medium one runs and is
+// announced, a low one runs; at approve trust everything waits; the last
+// step of a chain reached because every earlier step failed waits too.
+func TestApprovalRequirement(t *testing.T) {
+	svc := Event{Source: "alert", RuleID: "svc_web", Target: "web", Condition: "service_status == failed"}
+	for _, tc := range []struct {
+		name      string
+		trust     string
+		chain     []Step
+		resist    bool
+		wantStage string
+		wantSteps []string // ledger: action@step, "?" marks an approval row
+		wantNote  string
+	}{
+		{"high at step 0", "execute", []Step{{Action: "run_playbook", Params: map[string]any{"playbook_id": "pb"}}}, false,
+			"approve", []string{"run_playbook@0?"}, "Heal approval"},
+		{"medium runs and tells", "execute", []Step{{Action: "service_dependency_restart"}}, false,
+			"execute", []string{"service_dependency_restart@0"}, "Heal executing"},
+		{"low runs", "execute", []Step{{Action: "restart_service"}}, false, "execute", []string{"restart_service@0"}, ""},
+		{"approve trust", "approve", []Step{{Action: "restart_service"}}, false, "approve", []string{"restart_service@0?"}, "Heal approval"},
+		{"resisting service walks to an approval", "execute", DefaultChain("svc_web"), true, "execute",
+			[]string{"service_reset_failed@0", "restart_service@1", "service_dependency_restart@2?"}, "Heal approval"},
+		{"fixed before the last step", "execute", DefaultChain("svc_web"), false, "execute", []string{"service_reset_failed@0"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPipe(t)
+			p.trust(t, svc.RuleID, tc.trust)
+			p.fleet.services["web"], p.fleet.resist["web"] = "failed", tc.resist
+			e := svc
+			e.Chain = tc.chain
+			if o := p.process(t, e); o.Stage != tc.wantStage {
+				t.Fatalf("got stage %q (%s), want %q", o.Stage, o.Detail, tc.wantStage)
+			}
+			var got []string
+			approvals := 0
+			for _, l := range p.ledger(t) {
+				s := l.ActionType + "@" + strconv.Itoa(l.EscalationStep)
+				if l.ApprovalID != nil {
+					s += "?"
+					approvals++
+					if l.ActionSuccess != nil {
+						t.Errorf("approval row executed: %+v", l)
+					}
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.wantSteps, " ") {
+				t.Fatalf("got ledger %v, want %v", got, tc.wantSteps)
+			}
+			if n := p.appr.count(); n != approvals {
+				t.Fatalf("got %d approval requests, want %d", n, approvals)
+			}
+			if tc.wantNote != "" && !p.notes.has(tc.wantNote) {
+				t.Fatalf("got notifications %v, want %q", p.notes.titles, tc.wantNote)
+			}
+		})
+	}
+}
+
+// An approval nobody decides within ApprovalTimeout is auto-denied: its
+// ledger row says so, the pending heal is dropped and approving it later
+// runs nothing. One approved in time runs once and is not expired.
+func TestApprovalTimeoutAutoDenies(t *testing.T) {
+	ctx := context.Background()
+	p := newPipe(t)
+	p.trust(t, "svc_web", "approve")
+	p.fleet.services["web"] = "failed"
+	o := p.process(t, Event{Source: "alert", RuleID: "svc_web", Target: "web", Condition: "service_status == failed",
+		Chain: []Step{{Action: "restart_service"}}})
+	if o.Stage != "approve" || o.ApprovalID == 0 {
+		t.Fatalf("got %+v, want an approval", o)
+	}
+	p.clock.Advance(p.r.d.ApprovalTimeout - time.Second)
+	if err := p.r.ExpireApprovals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l := p.ledger(t)[0]; l.VerificationDetail != nil {
+		t.Fatalf("expired before its timeout: %+v", *l.VerificationDetail)
+	}
+	p.clock.Advance(2 * time.Second)
+	if err := p.r.ExpireApprovals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := p.ledger(t)
+	if len(rows) != 1 || rows[0].VerificationDetail == nil || !strings.HasPrefix(*rows[0].VerificationDetail, "auto_denied: no decision within 1h0m0s") {
+		t.Fatalf("got ledger %+v, want the approval auto-denied", rows)
+	}
+	if p.r.p.counts["auto_denied"] != 1 || !p.notes.has("Heal approval expired") {
+		t.Fatalf("got counts %v notes %v", p.r.p.counts, p.notes.titles)
+	}
+	res, handled := p.r.ApprovedExecute(ctx, strconv.FormatInt(o.ApprovalID, 10), "admin")
+	p.r.Wait()
+	if !handled || res.Success || !strings.Contains(res.Error, "auto-denied") {
+		t.Fatalf("late approval: got %+v %v, want refused", res, handled)
+	}
+	if n, rows := p.heals(), p.ledger(t); n != 0 || len(rows) != 1 {
+		t.Fatalf("late approval ran: %d commands, ledger %+v", n, rows)
+	}
+
+	// Approved in time: runs once; the sweep leaves it alone; a second
+	// approval of the same request runs nothing.
+	p.clock.Advance(61 * time.Second)
+	o = p.process(t, Event{Source: "alert", RuleID: "svc_web", Target: "web", Condition: "service_status == failed",
+		Chain: []Step{{Action: "restart_service"}}})
+	id := strconv.FormatInt(o.ApprovalID, 10)
+	if res, handled := p.r.ApprovedExecute(ctx, id, "admin"); !handled || !res.Success {
+		t.Fatalf("approval: got %+v %v", res, handled)
+	}
+	p.clock.Advance(2 * p.r.d.ApprovalTimeout)
+	if err := p.r.ExpireApprovals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, handled := p.r.ApprovedExecute(ctx, id, "admin"); !handled || res.Success {
+		t.Fatalf("second approval: got %+v %v, want refused", res, handled)
+	}
+	rows = p.ledger(t)
+	if n := p.heals(); n != 1 || len(rows) != 3 || *rows[1].VerificationDetail != "approved by admin" || rows[2].Verified != 1 {
+		t.Fatalf("got %d commands, ledger %+v", n, rows)
+	}
+	if p.r.p.counts["auto_denied"] != 1 {
+		t.Fatalf("approved heal expired: %v", p.r.p.counts)
 	}
 }

@@ -510,6 +510,47 @@ func (s *Store) LedgerByApproval(ctx context.Context, approvalID int64) (LedgerR
 	return l, err
 }
 
+// ClaimApproval records detail (the decision) on the approve-path row of
+// an approval that has none yet and reports whether it did; the row is
+// returned as it stands. A row already decided (approved, or auto-denied
+// by ExpireApprovals) is left alone: whichever writes first wins.
+func (s *Store) ClaimApproval(ctx context.Context, approvalID int64, detail string) (LedgerRow, bool, error) {
+	res, err := s.db.W.ExecContext(ctx, `UPDATE heal_ledger SET verification_detail=? WHERE approval_id=? AND action_success IS NULL
+ AND verification_detail IS NULL`, detail, approvalID)
+	if err != nil {
+		return LedgerRow{}, false, fmt.Errorf("claim approval %d: %w", approvalID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return LedgerRow{}, false, fmt.Errorf("claim approval %d: %w", approvalID, err)
+	}
+	l, err := s.LedgerByApproval(ctx, approvalID)
+	return l, n > 0, err
+}
+
+// ExpireApprovals records detail on every undecided approve-path row
+// created at or before before and returns those rows.
+func (s *Store) ExpireApprovals(ctx context.Context, before int64, detail string) ([]LedgerRow, error) {
+	rows, err := s.db.W.QueryContext(ctx, `UPDATE heal_ledger SET verification_detail=? WHERE approval_id IS NOT NULL
+ AND action_success IS NULL AND verification_detail IS NULL AND created_at <= ? RETURNING `+ledgerCols, detail, before)
+	if err != nil {
+		return nil, fmt.Errorf("expire approvals: %w", err)
+	}
+	defer rows.Close()
+	var out []LedgerRow
+	for rows.Next() {
+		l, err := scanLedger(rows)
+		if err != nil {
+			return nil, fmt.Errorf("expire approvals: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("expire approvals: %w", err)
+	}
+	return out, nil
+}
+
 // InsertChaosRun stores a live chaos run's result (§6.18 fix).
 func (s *Store) InsertChaosRun(ctx context.Context, scenario, status, by string, result map[string]any, startedAt int64, durationS float64) (int64, error) {
 	var id int64
