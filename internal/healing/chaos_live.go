@@ -59,7 +59,9 @@ type simFleet struct {
 	noDocker   bool
 	heals      []string // heal commands received: "cmd target"
 	gate       chan struct{}
-	onHeal     func(target string)
+	// onHeal runs as a heal command reaches the host; true means the
+	// command lost to a conflicting one (systemd cancels its job).
+	onHeal func(target string) bool
 }
 
 func newFleet() *simFleet {
@@ -92,17 +94,17 @@ func (f *simFleet) Send(ctx context.Context, host, cmd string, params map[string
 	return "", false, fmt.Errorf("simulated fleet: send not supported")
 }
 
-func (f *simFleet) heal(cmd, target string) {
+// heal records a heal command; false when it was superseded (onHeal).
+func (f *simFleet) heal(cmd, target string) bool {
 	f.mu.Lock()
 	gate, hook := f.gate, f.onHeal
 	f.heals = append(f.heals, cmd+" "+target)
 	f.mu.Unlock()
-	if hook != nil {
-		hook(target)
-	}
+	lost := hook != nil && hook(target)
 	if gate != nil {
 		<-gate
 	}
+	return !lost
 }
 
 func (f *simFleet) healsOf(target string) int {
@@ -171,7 +173,9 @@ func (f *simFleet) Run(ctx context.Context, host, cmd string, params map[string]
 			f.mu.Unlock()
 			return ok(map[bool]string{true: "true false", false: "false false"}[run]), nil
 		case len(argv) >= 3 && argv[0] == "systemctl":
-			f.heal("systemctl "+argv[1], argv[2])
+			if !f.heal("systemctl "+argv[1], argv[2]) {
+				return map[string]any{"status": "error", "error": "Job for " + argv[2] + ".service canceled."}, nil
+			}
 			f.fixService(argv[2])
 			return ok(""), nil
 		case len(argv) >= 1 && (argv[0] == "docker" || argv[0] == "podman"):
@@ -487,17 +491,25 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		_, err := sb.process(ctx, e)
 		return act, inj, err
 	case "trigger_and_fix":
-		// The operator fixes the service by hand as the first heal command
-		// reaches the host; the alert fires again while the heal is in flight.
+		// The operator restarts the service by hand as the first heal
+		// command reaches the host: the operator's job wins and systemd
+		// cancels the heal's (that command fails). The alert fires again
+		// while the heal is in flight. Whatever the pipeline does next
+		// must see that the service is back.
 		f.services[e.Target] = "failed"
 		f.gate = make(chan struct{})
 		fixed := make(chan struct{})
 		var once sync.Once
-		f.onHeal = func(string) {
-			f.mu.Lock()
-			f.services[e.Target] = "active"
-			f.mu.Unlock()
-			once.Do(func() { close(fixed) })
+		f.onHeal = func(string) bool {
+			first := false
+			once.Do(func() {
+				f.mu.Lock()
+				f.services[e.Target] = "active"
+				f.mu.Unlock()
+				first = true
+				close(fixed)
+			})
+			return first
 		}
 		if _, err := sb.process(ctx, e); err != nil {
 			close(f.gate)
@@ -629,8 +641,9 @@ func (sb *sandbox) observe(ctx context.Context, sc *Scenario, act map[string]any
 		out["rollback_triggered"] = rb
 		out["state_restored"] = restored
 	case "manual_fix_race":
-		// resolved_externally: the ledger does not tell an operator's fix
-		// from the heal's own (actual null).
+		out["resolved_externally"] = slices.ContainsFunc(heals(of(e.Target)), func(l LedgerRow) bool {
+			return l.ActionSuccess == nil && l.VerificationDetail != nil && strings.HasPrefix(*l.VerificationDetail, resolvedExternally)
+		})
 		out["no_duplicate_action"] = sb.fleet.healsOf(e.Target) == 1
 	}
 	return out, nil

@@ -14,9 +14,8 @@ import (
 )
 
 // liveWant is, per scenario, each check's expected passed in a live run.
-// The false ones fail honestly: the pipeline has no notion of the check
-// (actual null: resolved_externally) or does otherwise (nice_adjust has no
-// pid, so no snapshot and no rollback).
+// The false ones fail honestly: the pipeline does otherwise (nice_adjust
+// has no pid, so no snapshot and no rollback).
 var liveWant = map[string]map[string]bool{
 	"container_crash_recovery":       {"heal_triggered": true, "action_taken": true, "verified": true},
 	"dependency_cascade_suppression": {"heal_triggered_for": true, "downstream_suppressed": true, "root_cause_identified": true},
@@ -29,11 +28,11 @@ var liveWant = map[string]map[string]bool{
 	"approval_timeout":               {"approval_requested": true, "auto_denied": true},
 	"rollback_on_failure":            {"rollback_triggered": false, "state_restored": false},
 	"power_flicker_debounce":         {"site_suspect": true, "heals_at_site": true},
-	"manual_fix_race":                {"resolved_externally": false, "no_duplicate_action": true},
+	"manual_fix_race":                {"resolved_externally": true, "no_duplicate_action": true},
 }
 
 // nullActual are the checks the pipeline cannot observe at all.
-var nullActual = map[string]bool{"resolved_externally": true}
+var nullActual = map[string]bool{}
 
 // Every scenario run live returns per-expectation actual values observed in
 // the isolated pipeline; the real ledger, trust and audit see only the run

@@ -481,6 +481,26 @@ func (r *Room) executePlan(ctx context.Context, key string, ev Event, plan Plan,
 	if why, ok := r.preflight(ctx, a, host); !ok {
 		return fail("preflight_failed: " + why)
 	}
+	// Re-check right before acting (manual fix race): a condition that
+	// no longer holds was resolved by someone else while the heal waited
+	// (its queue, an approval, an earlier step): record it, do nothing.
+	if v, d, after := r.verify(ctx, ev, params, host); v == verResolved {
+		detail := resolvedExternally + ": " + d
+		row.MetricsAfter, row.VerificationDetail, row.CreatedAt = jsonText(after), &detail, r.now().Unix()
+		row.DurationS = float64(r.now().Sub(start).Milliseconds()) / 1000
+		id, err := r.d.Store.InsertLedger(ctx, row)
+		if err != nil {
+			r.d.Log.Warn("heal ledger", "err", err)
+		}
+		p.count("resolved_externally")
+		r.d.Log.Info("heal target resolved externally", "rule_id", ev.RuleID, "target", ev.Target, "action", plan.ActionType)
+		p.mu.Lock()
+		delete(p.heals, ev.Target)
+		delete(p.active, ev.Target)
+		delete(p.escalating, key)
+		p.mu.Unlock()
+		return Result{Success: true, Output: fmt.Sprintf("Not run: %s was resolved externally (%s)", ev.Target, d)}, id
+	}
 	var snapID int64
 	if a.Reversible() {
 		if st, ok := r.x.Snapshot(ctx, plan.ActionType, params, ev.Target); ok {
@@ -678,6 +698,10 @@ func (r *Room) ApprovedExecute(ctx context.Context, approvalID string, by string
 	res, _ := r.executePlan(ctx, key, pd.ev, pd.plan, by)
 	return res, true
 }
+
+// resolvedExternally starts the verification_detail of a heal whose
+// condition no longer held when the pipeline was about to act.
+const resolvedExternally = "resolved_externally"
 
 // suppressedStale is the suppressed_by of an event the stale-data guard
 // stopped.

@@ -297,3 +297,96 @@ func TestApprovalTimeoutAutoDenies(t *testing.T) {
 		t.Fatalf("approved heal expired: %v", p.r.p.counts)
 	}
 }
+
+// The pipeline re-checks the condition right before it acts: a target
+// fixed by someone else meanwhile — while its approval waited, after an
+// earlier step's command lost to the operator's, or a metric back to
+// normal — is recorded as resolved externally and nothing runs.
+func TestResolvedExternallyBeforeActing(t *testing.T) {
+	ctx := context.Background()
+	svc := Event{Source: "alert", RuleID: "svc_web", Target: "web", Condition: "service_status == failed"}
+	resolved := func(t *testing.T, p *pipe, wantRows int) LedgerRow {
+		t.Helper()
+		rows := p.ledger(t)
+		if len(rows) != wantRows {
+			t.Fatalf("got ledger %+v, want %d rows", rows, wantRows)
+		}
+		l := rows[len(rows)-1]
+		if l.ActionSuccess != nil || l.VerificationDetail == nil || !strings.HasPrefix(*l.VerificationDetail, "resolved_externally: ") {
+			t.Fatalf("got last row %+v, want resolved externally", l)
+		}
+		if p.r.p.counts["resolved_externally"] != 1 {
+			t.Fatalf("got counts %v", p.r.p.counts)
+		}
+		return l
+	}
+
+	t.Run("approved after the operator fixed it", func(t *testing.T) {
+		p := newPipe(t)
+		p.trust(t, svc.RuleID, "approve")
+		p.fleet.services["web"] = "failed"
+		e := svc
+		e.Chain = []Step{{Action: "restart_service"}}
+		o := p.process(t, e)
+		p.fleet.fixService("web")
+		res, handled := p.r.ApprovedExecute(ctx, strconv.FormatInt(o.ApprovalID, 10), "admin")
+		if !handled || !res.Success || !strings.Contains(res.Output, "resolved externally") {
+			t.Fatalf("got %+v %v", res, handled)
+		}
+		resolved(t, p, 2)
+		if n := p.heals(); n != 0 {
+			t.Fatalf("got %d commands, want 0", n)
+		}
+	})
+	t.Run("operator's restart beats the first step", func(t *testing.T) {
+		p := newPipe(t)
+		p.trust(t, svc.RuleID, "execute")
+		p.fleet.services["web"] = "failed"
+		p.fleet.onHeal = func(string) bool {
+			p.fleet.mu.Lock()
+			p.fleet.services["web"] = "active"
+			p.fleet.mu.Unlock()
+			return true
+		}
+		if o := p.process(t, svc); o.Stage != "execute" {
+			t.Fatalf("got %+v", o)
+		}
+		l := resolved(t, p, 2)
+		if first := p.ledger(t)[0]; first.ActionSuccess == nil || *first.ActionSuccess != 0 || l.ActionType != "restart_service" || l.EscalationStep != 1 {
+			t.Fatalf("got ledger %+v", p.ledger(t))
+		}
+		if n := p.heals(); n != 1 {
+			t.Fatalf("got %d commands, want 1", n)
+		}
+		// The heal is over (its escalation cleared): the next alert is
+		// a new heal.
+		p.clock.Advance(61 * time.Second)
+		p.fleet.mu.Lock()
+		p.fleet.onHeal = nil
+		p.fleet.services["web"] = "failed"
+		p.fleet.mu.Unlock()
+		if o := p.process(t, svc); o.Stage != "execute" {
+			t.Fatalf("got %+v", o)
+		}
+	})
+	t.Run("metric back to normal", func(t *testing.T) {
+		p := newPipe(t)
+		p.trust(t, "cpu_crit", "execute")
+		p.setStats(map[string]any{"cpu_percent": 40.0, "timestamp": p.clock.Now().Unix()})
+		p.process(t, Event{Source: "threshold", RuleID: "cpu_crit", Target: "system", Condition: "cpu_percent > 90",
+			Chain: []Step{{Action: "clear_cache", Params: map[string]any{"target": "system"}}}})
+		resolved(t, p, 1)
+		if n := p.heals(); n != 0 {
+			t.Fatalf("got %d commands, want 0", n)
+		}
+	})
+	t.Run("still failing: acts", func(t *testing.T) {
+		p := newPipe(t)
+		p.trust(t, svc.RuleID, "execute")
+		p.fleet.services["web"] = "failed"
+		p.process(t, svc)
+		if rows := p.ledger(t); len(rows) != 1 || rows[0].Verified != 1 || p.heals() != 1 {
+			t.Fatalf("got ledger %+v, %d commands", rows, p.heals())
+		}
+	})
+}
