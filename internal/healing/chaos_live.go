@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,12 +57,70 @@ type simFleet struct {
 	containers map[string]bool   // name -> running
 	services   map[string]string // name -> active/failed
 	resist     map[string]bool   // services that stay failed whatever is done
+	procs      []*simProc        // the host's processes, busiest first
 	noDocker   bool
 	heals      []string // heal commands received: "cmd target"
 	gate       chan struct{}
 	// onHeal runs as a heal command reaches the host; true means the
 	// command lost to a conflicting one (systemd cancels its job).
 	onHeal func(target string) bool
+}
+
+// simProc is a simulated process.
+type simProc struct {
+	pid  int
+	name string
+	nice int
+}
+
+// proc finds a process by pid (under f.mu).
+func (f *simFleet) proc(pid string) *simProc {
+	for _, p := range f.procs {
+		if strconv.Itoa(p.pid) == pid {
+			return p
+		}
+	}
+	return nil
+}
+
+// procExec answers the process commands (ps, pgrep, renice); ok false for
+// any other command.
+func (f *simFleet) procExec(argv []string) (map[string]any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := func(code int, stdout string) map[string]any {
+		return map[string]any{"status": "ok", "stdout": stdout, "exit_code": strconv.Itoa(code)}
+	}
+	switch {
+	case len(argv) >= 3 && argv[0] == "ps" && argv[1] == "-eo" && argv[2] == "pid=":
+		var out []string
+		for _, p := range f.procs {
+			out = append(out, strconv.Itoa(p.pid))
+		}
+		return res(0, strings.Join(out, "\n")), true
+	case len(argv) == 5 && argv[0] == "ps" && argv[2] == "ni=" && argv[3] == "-p":
+		if p := f.proc(argv[4]); p != nil {
+			return res(0, strconv.Itoa(p.nice)), true
+		}
+		return res(1, ""), true
+	case len(argv) == 4 && argv[0] == "pgrep":
+		for _, p := range f.procs {
+			if p.name == argv[3] {
+				return res(0, strconv.Itoa(p.pid)), true
+			}
+		}
+		return res(1, ""), true
+	case len(argv) == 5 && argv[0] == "renice" && argv[3] == "-p":
+		p := f.proc(argv[4])
+		n, err := strconv.Atoi(argv[2])
+		if p == nil || err != nil {
+			return map[string]any{"status": "error", "error": "renice: failed to set priority"}, true
+		}
+		f.heals = append(f.heals, "renice "+p.name)
+		p.nice = n
+		return res(0, ""), true
+	}
+	return nil, false
 }
 
 func newFleet() *simFleet {
@@ -166,6 +225,9 @@ func (f *simFleet) Run(ctx context.Context, host, cmd string, params map[string]
 		return ok("active"), nil
 	case "exec":
 		argv := strings.Fields(str(params, "command"))
+		if r, ok := f.procExec(argv); ok {
+			return r, nil
+		}
 		switch {
 		case len(argv) >= 2 && argv[0] == "docker" && argv[1] == "inspect":
 			f.mu.Lock()
@@ -483,9 +545,10 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		sb.clock.Advance(sb.room.d.ApprovalTimeout + time.Second)
 		return act, inj, sb.room.ExpireApprovals(ctx)
 	case "scale_and_fail":
-		// The app stays hot whatever the heal does.
+		// The app's process runs hot and stays hot whatever the heal does.
+		f.procs = []*simProc{{pid: 4242, name: e.Target}, {pid: 77, name: "sshd"}}
 		sb.stats.mu.Lock()
-		sb.stats.m = map[string]any{"cpu_percent": 95.0}
+		sb.stats.m = map[string]any{"cpu_percent": 95.0, "timestamp": sb.clock.Now().Unix()}
 		sb.stats.mu.Unlock()
 		e.Metrics = flatten(sb.stats.Latest())
 		_, err := sb.process(ctx, e)
@@ -638,6 +701,13 @@ func (sb *sandbox) observe(ctx context.Context, sc *Scenario, act map[string]any
 				restored = restored || *l.RollbackStatus == "rolled_back"
 			}
 		}
+		// Restored: the rollback says so and the process is back at the
+		// priority it had before the heal.
+		sb.fleet.mu.Lock()
+		if p := sb.fleet.proc("4242"); p == nil || p.nice != 0 || !slices.Contains(sb.fleet.heals, "renice "+e.Target) {
+			restored = false
+		}
+		sb.fleet.mu.Unlock()
 		out["rollback_triggered"] = rb
 		out["state_restored"] = restored
 	case "manual_fix_race":

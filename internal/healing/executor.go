@@ -246,20 +246,7 @@ func (x *Executor) agentRun(ctx context.Context, host, cmd string, params map[st
 // Snapshot captures the pre-action state of reversible actions (§6.10).
 func (x *Executor) Snapshot(ctx context.Context, name string, p map[string]any, target string) (map[string]any, bool) {
 	host := x.hostOf(p, target)
-	probe := func(argv ...string) (string, bool) {
-		if host != "" {
-			r, err := x.d.Agents.Run(ctx, host, "exec", map[string]any{"command": quoteArgv(argv), "timeout": 10}, "healing", 15*time.Second)
-			if err != nil || r == nil || str(r, "status") != "ok" {
-				return "", false
-			}
-			return strings.TrimSpace(str(r, "stdout")), true
-		}
-		if x.d.Sandbox {
-			return "", false
-		}
-		b, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
-		return strings.TrimSpace(string(b)), err == nil
-	}
+	probe := func(argv ...string) (string, bool) { return x.probe(ctx, host, argv...) }
 	switch name {
 	case "container_pause":
 		c := str(p, "container")
@@ -298,6 +285,52 @@ func (x *Executor) Snapshot(ctx context.Context, name string, p map[string]any, 
 		return map[string]any{"vm_id": str(p, "vm_id"), "target_node": host, "hostname": str(p, "target_node")}, host != ""
 	}
 	return nil, false
+}
+
+// probe runs a read-only command on host's agent (exec), or on this
+// server when host is empty (never in a sandbox), and returns its trimmed
+// stdout.
+func (x *Executor) probe(ctx context.Context, host string, argv ...string) (string, bool) {
+	if host != "" {
+		r, err := x.d.Agents.Run(ctx, host, "exec", map[string]any{"command": quoteArgv(argv), "timeout": 10}, "healing", 15*time.Second)
+		if err != nil || r == nil || str(r, "status") != "ok" {
+			return "", false
+		}
+		return strings.TrimSpace(str(r, "stdout")), true
+	}
+	if x.d.Sandbox {
+		return "", false
+	}
+	b, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	return strings.TrimSpace(string(b)), err == nil
+}
+
+// ProcessOf finds the process a process action (process_kill,
+// nice_adjust) of a heal acts on: a pid carried by the event's metrics,
+// else on host the oldest process named target, or for the host-wide
+// target "system" the process using the most CPU. ok false when none is
+// found (Unix hosts only).
+func (x *Executor) ProcessOf(ctx context.Context, host, target string, metrics map[string]any) (int, bool) {
+	if f, ok := num(metrics["pid"]); ok && f >= 2 && f <= 1<<22 {
+		return int(f), true
+	}
+	var out string
+	var ok bool
+	switch {
+	case target == "" || target == "system":
+		out, ok = x.probe(ctx, host, "ps", "-eo", "pid=", "--sort=-pcpu")
+	case nameRE.MatchString(target):
+		out, ok = x.probe(ctx, host, "pgrep", "-o", "-x", target)
+	}
+	if !ok {
+		return 0, false
+	}
+	for _, f := range strings.Fields(out) {
+		if n, err := strconv.Atoi(f); err == nil && n >= 2 && n <= 1<<22 {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 // Rollback runs the reverse of an action with its snapshot state.

@@ -474,6 +474,16 @@ func (r *Room) executePlan(ctx context.Context, key string, ev Event, plan Plan,
 	if a == nil {
 		return fail("Unknown action type: " + plan.ActionType)
 	}
+	if _, has := params["pid"]; !has && slices.Contains(a.Params, "pid") {
+		// A process action of a default chain names no pid: it acts on the
+		// target's process (§6.7 parameter injection, extended to pid).
+		if pid, ok := r.x.ProcessOf(ctx, r.x.hostOf(params, ev.Target), ev.Target, ev.Metrics); ok {
+			params["pid"] = pid
+			row.ActionParams = jsonText(params)
+		} else {
+			return fail(fmt.Sprintf("No process found for %s (Missing required param: pid)", ev.Target))
+		}
+	}
 	if err := r.x.Validate(plan.ActionType, params); err != nil {
 		return fail(err.Error())
 	}

@@ -390,3 +390,66 @@ func TestResolvedExternallyBeforeActing(t *testing.T) {
 		}
 	})
 }
+
+// A process action of a default chain acts on the target's process (pid
+// from the event, else the process named as the target, else for
+// "system" the busiest one); nice_adjust is reversible, so its priority is
+// snapshotted first and, when verification fails, restored automatically.
+func TestProcessActionSnapshotAndRollback(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, rule, target string
+		metrics            map[string]any
+		wantPID            int // 0: none found
+	}{
+		{"named process", "cpu_high:web-app", "web-app", nil, 4242},
+		{"pid from the event", "cpu_high:web-app", "web-app", map[string]any{"pid": 77.0}, 77},
+		{"busiest for system", "cpu_high", "system", nil, 4242},
+		{"no such process", "cpu_high:gone", "gone", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPipe(t)
+			p.trust(t, tc.rule, "execute")
+			p.fleet.procs = []*simProc{{pid: 4242, name: "web-app", nice: 5}, {pid: 77, name: "sshd", nice: -2}}
+			p.setStats(map[string]any{"cpu_percent": 95.0, "timestamp": p.clock.Now().Unix()})
+			metrics := map[string]any{"cpu_percent": 95.0}
+			for k, v := range tc.metrics {
+				metrics[k] = v
+			}
+			p.process(t, Event{Source: "alert", RuleID: tc.rule, Target: tc.target, Condition: "cpu_percent > 80", Metrics: metrics})
+			rows := p.ledger(t)
+			if len(rows) != 1 || rows[0].ActionType != "nice_adjust" {
+				t.Fatalf("got ledger %+v, want one nice_adjust row", rows)
+			}
+			l := rows[0]
+			if tc.wantPID == 0 {
+				if l.ActionSuccess == nil || *l.ActionSuccess != 0 || !strings.Contains(*l.VerificationDetail, "No process found for gone") ||
+					l.SnapshotID != nil || p.heals() != 0 {
+					t.Fatalf("got %+v, want a failed heal with no snapshot", l)
+				}
+				return
+			}
+			if !strings.Contains(l.ActionParams, `"pid":`+strconv.Itoa(tc.wantPID)) {
+				t.Fatalf("got params %s, want pid %d", l.ActionParams, tc.wantPID)
+			}
+			if l.ActionSuccess == nil || *l.ActionSuccess != 1 || l.Verified != 0 || l.SnapshotID == nil ||
+				l.RollbackStatus == nil || *l.RollbackStatus != "rolled_back" {
+				t.Fatalf("got %+v, want executed, unverified, snapshotted and rolled back", l)
+			}
+			_, act, _, st, err := p.r.d.Store.SnapshotFor(ctx, l.ID)
+			if err != nil || act != "nice_adjust" || str(st, "pid") != strconv.Itoa(tc.wantPID) {
+				t.Fatalf("got snapshot %s %v %v", act, st, err)
+			}
+			p.fleet.mu.Lock()
+			defer p.fleet.mu.Unlock()
+			for _, pr := range p.fleet.procs {
+				if want := map[int]int{4242: 5, 77: -2}[pr.pid]; pr.nice != want {
+					t.Errorf("process %d nice %d after rollback, want %d", pr.pid, pr.nice, want)
+				}
+			}
+			if len(p.fleet.heals) != 2 {
+				t.Errorf("got commands %v, want renice and its reverse", p.fleet.heals)
+			}
+		})
+	}
+}
