@@ -12,8 +12,17 @@
 // depends_on, site}) and synced into dependency_graph; a suppressed event
 // is recorded as a ledger row with action_type "suppressed" and
 // dependency_root/suppressed_by filled; a queue maintenance window holds
-// events and re-injects them when the window ends; live chaos runs are
-// refused (dry runs only). The instance-based actions (dns_cache_clear,
+// events and re-injects them when the window ends; live chaos runs go
+// through an isolated pipeline (chaos_live.go). The pipeline does not act
+// on a metric condition while the collector snapshot is older than twice
+// its interval (a stale_metrics ledger row); it re-checks the condition
+// right before every action and records one that no longer holds as
+// resolved_externally; it dispatches by §6.22 requirement(risk, trust),
+// with the chain's last step reached by escalation also needing approval;
+// heal approvals undecided within ApprovalTimeout (1 h) are auto-denied
+// (ledger detail auto_denied; a later approval runs nothing); process
+// actions without a pid act on the target's process (or, for system, the
+// busiest one). The instance-based actions (dns_cache_clear,
 // servarr_queue_cleanup, media_library_scan) look the integration
 // instance up server-side (Instances) and call its platform's documented
 // API (Pi-hole v6/v5 restartdns, AdGuard Home cache_clear, the *arr
