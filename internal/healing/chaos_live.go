@@ -57,7 +57,7 @@ type simFleet struct {
 	containers map[string]bool   // name -> running
 	services   map[string]string // name -> active/failed
 	resist     map[string]bool   // services that stay failed whatever is done
-	procs      []*simProc        // the host's processes, busiest first
+	procs      []*simProc        // the host's processes
 	noDocker   bool
 	heals      []string // heal commands received: "cmd target"
 	gate       chan struct{}
@@ -83,7 +83,7 @@ func (f *simFleet) proc(pid string) *simProc {
 	return nil
 }
 
-// procExec answers the process commands (ps, pgrep, renice); ok false for
+// procExec answers the process commands (ps -o ni=, pgrep, renice); ok false for
 // any other command.
 func (f *simFleet) procExec(argv []string) (map[string]any, bool) {
 	f.mu.Lock()
@@ -92,12 +92,6 @@ func (f *simFleet) procExec(argv []string) (map[string]any, bool) {
 		return map[string]any{"status": "ok", "stdout": stdout, "exit_code": strconv.Itoa(code)}
 	}
 	switch {
-	case len(argv) >= 3 && argv[0] == "ps" && argv[1] == "-eo" && argv[2] == "pid=":
-		var out []string
-		for _, p := range f.procs {
-			out = append(out, strconv.Itoa(p.pid))
-		}
-		return res(0, strings.Join(out, "\n")), true
 	case len(argv) == 5 && argv[0] == "ps" && argv[2] == "ni=" && argv[3] == "-p":
 		if p := f.proc(argv[4]); p != nil {
 			return res(0, strconv.Itoa(p.nice)), true

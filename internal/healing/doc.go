@@ -21,8 +21,8 @@
 // with the chain's last step reached by escalation also needing approval;
 // heal approvals undecided within ApprovalTimeout (1 h) are auto-denied
 // (ledger detail auto_denied; a later approval runs nothing); process
-// actions without a pid act on the target's process (or, for system, the
-// busiest one). The instance-based actions (dns_cache_clear,
+// actions without a pid act on the process named as the target (none is
+// guessed for system). The instance-based actions (dns_cache_clear,
 // servarr_queue_cleanup, media_library_scan) look the integration
 // instance up server-side (Instances) and call its platform's documented
 // API (Pi-hole v6/v5 restartdns, AdGuard Home cache_clear, the *arr

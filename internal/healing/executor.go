@@ -307,21 +307,18 @@ func (x *Executor) probe(ctx context.Context, host string, argv ...string) (stri
 
 // ProcessOf finds the process a process action (process_kill,
 // nice_adjust) of a heal acts on: a pid carried by the event's metrics,
-// else on host the oldest process named target, or for the host-wide
-// target "system" the process using the most CPU. ok false when none is
-// found (Unix hosts only).
+// else on host the oldest process named exactly as the target. ok false
+// when none is found. The host-wide target "system" names no process: it
+// is not guessed (the busiest process may be NOBA, its agent or a
+// database), so its process steps fail and the chain moves on.
 func (x *Executor) ProcessOf(ctx context.Context, host, target string, metrics map[string]any) (int, bool) {
 	if f, ok := num(metrics["pid"]); ok && f >= 2 && f <= 1<<22 {
 		return int(f), true
 	}
-	var out string
-	var ok bool
-	switch {
-	case target == "" || target == "system":
-		out, ok = x.probe(ctx, host, "ps", "-eo", "pid=", "--sort=-pcpu")
-	case nameRE.MatchString(target):
-		out, ok = x.probe(ctx, host, "pgrep", "-o", "-x", target)
+	if target == "" || target == "system" || !nameRE.MatchString(target) {
+		return 0, false
 	}
+	out, ok := x.probe(ctx, host, "pgrep", "-o", "-x", target)
 	if !ok {
 		return 0, false
 	}

@@ -392,8 +392,8 @@ func TestResolvedExternallyBeforeActing(t *testing.T) {
 }
 
 // A process action of a default chain acts on the target's process (pid
-// from the event, else the process named as the target, else for
-// "system" the busiest one); nice_adjust is reversible, so its priority is
+// from the event, else the process named as the target; none is guessed
+// for "system"); nice_adjust is reversible, so its priority is
 // snapshotted first and, when verification fails, restored automatically.
 func TestProcessActionSnapshotAndRollback(t *testing.T) {
 	ctx := context.Background()
@@ -404,8 +404,8 @@ func TestProcessActionSnapshotAndRollback(t *testing.T) {
 	}{
 		{"named process", "cpu_high:web-app", "web-app", nil, 4242},
 		{"pid from the event", "cpu_high:web-app", "web-app", map[string]any{"pid": 77.0}, 77},
-		{"busiest for system", "cpu_high", "system", nil, 4242},
 		{"no such process", "cpu_high:gone", "gone", nil, 0},
+		{"system names no process", "cpu_high", "system", nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPipe(t)
@@ -423,7 +423,7 @@ func TestProcessActionSnapshotAndRollback(t *testing.T) {
 			}
 			l := rows[0]
 			if tc.wantPID == 0 {
-				if l.ActionSuccess == nil || *l.ActionSuccess != 0 || !strings.Contains(*l.VerificationDetail, "No process found for gone") ||
+				if l.ActionSuccess == nil || *l.ActionSuccess != 0 || !strings.Contains(*l.VerificationDetail, "No process found for "+tc.target) ||
 					l.SnapshotID != nil || p.heals() != 0 {
 					t.Fatalf("got %+v, want a failed heal with no snapshot", l)
 				}
