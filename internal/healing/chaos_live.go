@@ -530,6 +530,10 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		act["_stage"] = o.Stage
 		return act, inj, err
 	case "trigger_high_risk":
+		// backup_stale's chain: trigger_backup (medium: runs at execute;
+		// a local handler, so the sandbox refuses it and it fails), then
+		// backup_verify, the last step reached by escalation, which waits
+		// for approval (§6.22 plus the last-resort rule of requirement).
 		// Nobody answers the approval: time passes beyond its timeout and
 		// the pipeline's approval sweep runs.
 		if _, err := sb.process(ctx, e); err != nil {

@@ -285,9 +285,13 @@ const (
 // requirement is §6.22 requirement(risk, trust): trust notify ⇒ notify,
 // approve ⇒ required; at execute, risk high ⇒ required, medium ⇒
 // auto_notify (run and tell), low ⇒ auto. lastResort (the chain's last
-// step reached because every earlier step failed) requires approval at
-// execute whatever the risk: the automatic remedies are spent and what is
-// left is the most disruptive one, so a person decides.
+// step, reached by escalating within this heal: every earlier step ran
+// and failed) requires approval at execute whatever the risk: the
+// automatic remedies are spent and what is left is the most disruptive
+// one, so a person decides. A last step a fresh heal starts at because
+// the earlier ones are skipped for their success rate is not escalated:
+// it runs by its risk, so repeated failures still reach the circuit
+// breaker.
 func requirement(risk, trust string, lastResort bool) string {
 	switch trust {
 	case "notify":
