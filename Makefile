@@ -71,13 +71,19 @@ web-test:
 	else echo "web-test: npm or web/package.json missing"; exit 1; fi
 
 ## fuzz: a short run of every fuzz target that decodes outside input (agent report and WebSocket
-## messages, settings import, config restore; the condition parser's corpus runs in test-go)
-FUZZTIME ?= 8s
+## messages, settings import, config restore; the condition parser's corpus runs in test-go).
+## Budgets are execution counts, not durations: a duration makes Go's fuzz coordinator race its
+## own deadline against an in-flight worker and fail with a bare "context deadline exceeded" and
+## no crasher on a loaded machine (go.dev/issue/75804, fixed in Go 1.27). Each count is a few
+## seconds' work here; a real finding still fails and writes its input under testdata/fuzz.
+FUZZ_WIRE ?= 200000x
+FUZZ_CONFIG ?= 10000x
+FUZZ_RESTORE ?= 4000x
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReport$$' -fuzztime $(FUZZTIME) ./internal/wire
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./internal/wire
-	$(GO) test -run '^$$' -fuzz '^FuzzSettingsImport$$' -fuzztime $(FUZZTIME) ./internal/config
-	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReport$$' -fuzztime $(FUZZ_WIRE) ./internal/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZ_WIRE) ./internal/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzSettingsImport$$' -fuzztime $(FUZZ_CONFIG) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZ_RESTORE) ./internal/config
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
