@@ -116,6 +116,23 @@ func (r *Room) afterDecision(a Approval, decision, by string) {
 	})
 }
 
+// ExpireApproval denies a pending approval its producer stopped waiting
+// for (healing's approval timeout): nobody decided it, so decided_by
+// stays empty, its result says why, and nothing runs. An approval a user
+// decided first is left as it is; denied reports whether this call
+// denied it.
+func (r *Room) ExpireApproval(ctx context.Context, id int64, reason string) (denied bool, err error) {
+	won, err := r.d.Store.DecideApproval(ctx, id, "denied", nil, r.now().Unix())
+	if err != nil || !won {
+		return false, err
+	}
+	b, _ := json.Marshal(ActionResult{Error: reason})
+	if err := r.d.Store.SetApprovalResult(ctx, id, string(b)); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
 // AutoApprove decides every pending approval whose auto-approve time has
 // come: auto_approved (or denied when its gate says on_timeout: deny);
 // workflows resume, actions run.

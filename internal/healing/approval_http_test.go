@@ -15,9 +15,9 @@ import (
 )
 
 // A high-risk heal at execute trust waits in the approvals queue; nobody
-// decides it within the timeout, so the healing room auto-denies it, and
-// an admin approving it afterwards through the API runs nothing: the
-// approval's result is the refusal and the ledger keeps one row, denied.
+// decides it within the timeout, so the healing room auto-denies it: the
+// approvals API shows it denied with the reason, refuses a late approval,
+// and the ledger keeps one row, denied.
 func TestHealApprovalExpiresThroughApprovalsAPI(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
@@ -45,15 +45,25 @@ func TestHealApprovalExpiresThroughApprovalsAPI(t *testing.T) {
 	if err := room.ExpireApprovals(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if c := e.JSON(http.MethodPost, path+"/decide", admin, map[string]any{"decision": "approved"}, nil); c != http.StatusOK {
-		t.Fatalf("decide: %d", c)
+	// The queue shows the approval denied, with the reason, decided by
+	// nobody; an admin can no longer approve it.
+	if c := e.JSON(http.MethodGet, path, admin, nil, &ap); c != http.StatusOK || ap["status"] != "denied" || ap["decided_by"] != nil {
+		t.Fatalf("got %d %+v, want the approval denied by nobody", c, ap)
 	}
-	waitFor(t, "the approval's result", func() bool {
-		e.JSON(http.MethodGet, path, admin, nil, &ap)
-		return ap["result"] != nil
-	})
 	if res, _ := ap["result"].(string); !strings.Contains(res, `"success":false`) || !strings.Contains(res, "auto-denied") {
-		t.Fatalf("got result %v, want the refusal", ap["result"])
+		t.Fatalf("got result %v, want the auto-denial", ap["result"])
+	}
+	var er map[string]any
+	if c := e.JSON(http.MethodPost, path+"/decide", admin, map[string]any{"decision": "approved"}, &er); c != http.StatusBadRequest ||
+		!strings.Contains(fmt.Sprint(er), "Approval already denied") {
+		t.Fatalf("decide after expiry: %d %v, want 400 Approval already denied", c, er)
+	}
+	var pending []map[string]any
+	e.JSON(http.MethodGet, "/api/approvals?status=pending", admin, nil, &pending)
+	for _, p := range pending {
+		if fmt.Sprint(p["id"]) == fmt.Sprint(out.ApprovalID) {
+			t.Fatalf("auto-denied approval still listed as pending: %+v", p)
+		}
 	}
 	var rows []map[string]any
 	e.JSON(http.MethodGet, "/api/healing/ledger?rule_id=pb_rule", e.Token("viewer"), nil, &rows)

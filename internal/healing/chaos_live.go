@@ -248,8 +248,9 @@ func (f *simFleet) Run(ctx context.Context, host, cmd string, params map[string]
 
 // stubApprovals records approval requests; nobody answers them.
 type stubApprovals struct {
-	mu  sync.Mutex
-	req []string
+	mu      sync.Mutex
+	req     []string
+	expired []int64
 }
 
 func (a *stubApprovals) RequestApproval(ctx context.Context, action string, params map[string]any, target, source, reason string) (int64, error) {
@@ -257,6 +258,13 @@ func (a *stubApprovals) RequestApproval(ctx context.Context, action string, para
 	defer a.mu.Unlock()
 	a.req = append(a.req, action+" "+target)
 	return int64(len(a.req)), nil
+}
+
+func (a *stubApprovals) ExpireApproval(ctx context.Context, id int64, reason string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expired = append(a.expired, id)
+	return nil
 }
 
 func (a *stubApprovals) count() int { a.mu.Lock(); defer a.mu.Unlock(); return len(a.req) }

@@ -20,7 +20,8 @@
 // resolved_externally; it dispatches by §6.22 requirement(risk, trust),
 // with the chain's last step reached by escalation also needing approval;
 // heal approvals undecided within ApprovalTimeout (1 h) are auto-denied
-// (ledger detail auto_denied; a later approval runs nothing); process
+// (ledger detail auto_denied, the queued approval closed as denied; one
+// approved in the same instant still runs nothing); process
 // actions without a pid act on the process named as the target (none is
 // guessed for system). The instance-based actions (dns_cache_clear,
 // servarr_queue_cleanup, media_library_scan) look the integration

@@ -39,8 +39,11 @@ type ActionAudit interface {
 }
 
 // Approvals queues approvals (the automations room's approval queue).
+// ExpireApproval closes, as denied with reason, a queued approval the
+// pipeline auto-denied, so the queue no longer offers it as pending.
 type Approvals interface {
 	RequestApproval(ctx context.Context, action string, params map[string]any, target, source, reason string) (int64, error)
+	ExpireApproval(ctx context.Context, id int64, reason string) error
 }
 
 // AutomationRunner starts a stored automation (actions automation and

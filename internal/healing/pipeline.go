@@ -763,6 +763,15 @@ func (r *Room) ExpireApprovals(ctx context.Context) error {
 		r.p.mu.Unlock()
 		r.p.count("auto_denied")
 		r.d.Log.Info("heal approval auto-denied", "approval_id", *l.ApprovalID, "rule_id", l.RuleID, "target", l.Target, "action", l.ActionType)
+		if r.d.Approvals != nil {
+			// The queue shows it denied too; an approval that still slips
+			// through (decided in the same instant) is refused by
+			// ClaimApproval and runs nothing.
+			why := fmt.Sprintf("Heal approval auto-denied: no decision within %s; nothing ran", to)
+			if err := r.d.Approvals.ExpireApproval(ctx, *l.ApprovalID, why); err != nil {
+				r.d.Log.Warn("close auto-denied approval in the queue", "approval_id", *l.ApprovalID, "err", err)
+			}
+		}
 		r.notify(ctx, "warning", "Heal approval expired", fmt.Sprintf("%s on %s was not approved within %s and will not run", l.ActionType, l.Target, to))
 	}
 	return nil

@@ -156,6 +156,11 @@ func (h healApprovals) RequestApproval(ctx context.Context, action string, param
 		ActionType: action, ActionParams: params, Target: target, RequestedBy: "healing"})
 }
 
+func (h healApprovals) ExpireApproval(ctx context.Context, id int64, reason string) error {
+	_, err := h.a.ExpireApproval(ctx, id, reason)
+	return err
+}
+
 // healRemediator is the automations room's Remediator: approved heals run
 // the full execute/verify path with a ledger row; other remediation calls
 // run the action.
