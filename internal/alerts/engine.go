@@ -10,6 +10,7 @@ import (
 
 	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/alerts/notify"
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/wire"
 )
 
@@ -93,7 +94,7 @@ func (r *Room) Evaluate(ctx context.Context, snapshot map[string]any) error {
 	defer r.mu.Unlock()
 	r.ensureLoadedLocked(ctx)
 	r.pruneAgentsLocked(now)
-	flat := flattenSnap(snap, true)
+	flat := events.NewSnapshot(snap).Metrics()
 	r.lastFlat, r.lastSnap = flat, snap
 	get := func(k string) (float64, bool) { return r.lookupLocked(flat, snap, k) }
 

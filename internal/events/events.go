@@ -48,36 +48,6 @@ const (
 // TopicStats, from the same collection).
 var Snapshots = Topic[*Snapshot]{Name: "stats.collected"}
 
-// Snapshot is one stats collection of this server: the headline metrics
-// typed, and the /api/stats payload they were read from. Read-only.
-type Snapshot struct {
-	Timestamp int64
-	// CPUPercent, MemPercent, CPUTemp and GPUTemp are NaN when the host did
-	// not measure them.
-	CPUPercent float64
-	MemPercent float64
-	CPUTemp    float64
-	GPUTemp    float64
-	Disks      []Disk
-	Services   []Service
-	// Agents is the number of agents in the payload.
-	Agents int
-	// Payload is the /api/stats object (map[string]any); never modify it.
-	Payload map[string]any
-}
-
-// Disk is one mounted filesystem of a snapshot.
-type Disk struct {
-	Mount   string
-	Percent float64
-}
-
-// Service is one watched systemd unit of a snapshot.
-type Service struct {
-	Name   string
-	Status string
-}
-
 // Event is one published message.
 type Event struct {
 	Topic string

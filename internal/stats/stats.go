@@ -457,38 +457,9 @@ func BuiltinAlerts(snap map[string]any) []map[string]any {
 	return out
 }
 
-// Typed reads the headline metrics of a snapshot payload into the typed
-// snapshot of the bus (events.Snapshots).
-func Typed(snap map[string]any) *events.Snapshot {
-	f := func(keys ...string) float64 {
-		for _, k := range keys {
-			if v, ok := num(snap[k]); ok {
-				return v
-			}
-		}
-		return math.NaN()
-	}
-	t := &events.Snapshot{CPUPercent: f("cpuPercent"), MemPercent: f("mem_percent", "memPercent"), CPUTemp: f("cpuTemp"),
-		GPUTemp: f("gpuTemp"), Payload: snap}
-	if ts, ok := num(snap["timestamp"]); ok {
-		t.Timestamp = int64(ts)
-	}
-	for _, d := range list(snap["disks"]) {
-		if p, ok := num(d["percent"]); ok {
-			t.Disks = append(t.Disks, events.Disk{Mount: str(d["mount"]), Percent: p})
-		}
-	}
-	for _, sv := range list(snap["services"]) {
-		t.Services = append(t.Services, events.Service{Name: str(sv["name"]), Status: str(sv["status"])})
-	}
-	switch a := snap["agents"].(type) {
-	case []map[string]any:
-		t.Agents = len(a)
-	case []any:
-		t.Agents = len(a)
-	}
-	return t
-}
+// Typed reads a snapshot payload into the typed snapshot of the bus
+// (events.Snapshots) and of the rooms' Stats seam.
+func Typed(snap map[string]any) *events.Snapshot { return events.NewSnapshot(snap) }
 
 // HistoryMetrics is the whitelist of /api/history/* (spec 10 §4.3).
 var HistoryMetrics = []string{"cpu_percent", "mem_percent", "cpu_temp", "gpu_temp", "disk_percent", "ping_ms",
