@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/jobs"
 	"github.com/noba-go/noba/internal/jobs/runner"
 )
@@ -20,9 +21,10 @@ type Auditor interface {
 // Settings is the typed settings snapshot every room reads (no copy per read).
 type Settings = config.Reader
 
-// Stats gives the latest collector snapshot (condition evaluation).
+// Stats gives the latest collector snapshot (nil before the first); the
+// condition type and graph condition nodes evaluate its flat metrics.
 type Stats interface {
-	Latest() map[string]any
+	Snapshot() *events.Snapshot
 }
 
 // Agents runs commands on agents and waits for their result: the agents

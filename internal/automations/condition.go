@@ -31,8 +31,8 @@ func splitClauses(expr string) []string {
 	return []string{expr}
 }
 
-// evalCondition evaluates expr (spec 30 §0.4) against the top-level
-// scalars of metrics. A missing metric, a non-numeric value or an
+// evalCondition evaluates expr (spec 30 §0.4) against the flat
+// metrics. A missing metric, a non-numeric value or an
 // unparsable clause is false.
 func evalCondition(expr string, metrics map[string]any) bool {
 	if strings.TrimSpace(expr) == "" {

@@ -444,15 +444,23 @@ func (r *Room) settings() map[string]any {
 	return r.d.Settings.View()
 }
 
+// metrics is the flat metric view of the latest collector snapshot (spec
+// 30 §0.4 with its fix: list values as key[i].subkey, and the snake_case
+// headline names including disk_percent, which the built-in disk-cleanup
+// template's condition reads); empty before the first collection.
 func (r *Room) metrics() map[string]any {
+	out := map[string]any{}
 	if r.d.Stats == nil {
-		return map[string]any{}
+		return out
 	}
-	m := r.d.Stats.Latest()
-	if m == nil {
-		return map[string]any{}
+	s := r.d.Stats.Snapshot()
+	if s == nil {
+		return out
 	}
-	return m
+	for k, v := range s.Metrics() {
+		out[k] = v
+	}
+	return out
 }
 
 func (r *Room) notify(level, title, msg string, channels []string) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/events"
 )
 
 // Live chaos runs (spec 30 §6.18 fix): the scenario's injection changes a
@@ -275,10 +276,10 @@ type fixedStats struct {
 	m  map[string]any
 }
 
-func (s *fixedStats) Latest() map[string]any {
+func (s *fixedStats) Snapshot() *events.Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return maps.Clone(s.m)
+	return events.NewSnapshot(maps.Clone(s.m))
 }
 
 // sandbox is one isolated pipeline.
@@ -513,7 +514,7 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		sb.stats.mu.Lock()
 		sb.stats.m = map[string]any{"cpu_percent": 95.0, "timestamp": float64(sb.clock.Now().Add(-120 * time.Second).Unix())}
 		sb.stats.mu.Unlock()
-		e.Metrics = flatten(sb.stats.Latest())
+		e.Metrics = metricsOf(sb.stats.Snapshot())
 		_, err := sb.process(ctx, e)
 		return act, inj, err
 	case "remove_capability":
@@ -556,7 +557,7 @@ func (sb *sandbox) run(ctx context.Context, sc *Scenario) (map[string]any, map[s
 		sb.stats.mu.Lock()
 		sb.stats.m = map[string]any{"cpu_percent": 95.0, "timestamp": sb.clock.Now().Unix()}
 		sb.stats.mu.Unlock()
-		e.Metrics = flatten(sb.stats.Latest())
+		e.Metrics = metricsOf(sb.stats.Snapshot())
 		_, err := sb.process(ctx, e)
 		return act, inj, err
 	case "trigger_and_fix":

@@ -67,9 +67,11 @@ type Notifier interface {
 	Notify(ctx context.Context, level, title, message string) error
 }
 
-// Stats gives the latest collector snapshot (verification).
+// Stats gives the latest collector snapshot (nil before the first): its
+// flat metrics are what conditions are re-checked and verified against,
+// its timestamp what the stale-data guard judges.
 type Stats interface {
-	Latest() map[string]any
+	Snapshot() *events.Snapshot
 }
 
 // Settings is the typed settings snapshot every room reads (no copy per read).

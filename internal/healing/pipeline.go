@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/noba-go/noba/internal/events"
 )
 
 // Event is a HealEvent (spec 30 §6.1).
@@ -100,7 +102,7 @@ func (r *Room) HandleAlertEvent(ctx context.Context, raw map[string]any) {
 		}
 	}
 	if len(ev.Metrics) == 0 && r.d.Stats != nil {
-		ev.Metrics = flatten(r.d.Stats.Latest())
+		ev.Metrics = metricsOf(r.d.Stats.Snapshot())
 	}
 	ctx = context.WithoutCancel(ctx)
 	r.wg.Add(1)
@@ -730,15 +732,14 @@ func (r *Room) staleMetrics(cond string) (time.Duration, bool) {
 	if r.d.Stats == nil {
 		return 0, false
 	}
-	snap := r.d.Stats.Latest()
-	ts, ok := num(snap["timestamp"])
-	if !ok || ts <= 0 {
+	snap := r.d.Stats.Snapshot()
+	if snap == nil || snap.Timestamp <= 0 {
 		return 0, false
 	}
-	if _, ok := evalCondition(cond, flatten(snap)); !ok {
+	if _, ok := evalCondition(cond, metricsOf(snap)); !ok {
 		return 0, false
 	}
-	age := r.now().Sub(time.UnixMilli(int64(ts * 1000)))
+	age := r.now().Sub(time.Unix(snap.Timestamp, 0))
 	return age, age > 2*r.d.StatsInterval
 }
 
@@ -790,7 +791,7 @@ const (
 func (r *Room) verify(ctx context.Context, ev Event, params map[string]any, host string) (int, string, map[string]any) {
 	after := map[string]any{}
 	if r.d.Stats != nil {
-		after = flatten(r.d.Stats.Latest())
+		after = metricsOf(r.d.Stats.Snapshot())
 	}
 	if svc := str(params, "service"); svc != "" && serviceRE.MatchString(svc) {
 		if host != "" && r.d.Agents != nil {
@@ -877,28 +878,16 @@ func evalCondition(cond string, m map[string]any) (bool, bool) {
 }
 
 // flatten turns the stats snapshot into metric -> number (§0.4 subset).
-func flatten(s map[string]any) map[string]any {
+// metricsOf is the flat metric view of a collector snapshot (spec 30
+// §0.4, events.Snapshot.Metrics) as the map conditions are evaluated
+// against and ledger rows record; empty without a snapshot.
+func metricsOf(s *events.Snapshot) map[string]any {
 	out := map[string]any{}
-	for k, v := range s {
-		if f, ok := num(v); ok {
-			out[k] = f
-		}
+	if s == nil {
+		return out
 	}
-	alias := map[string]string{"cpuPercent": "cpu_percent", "memPercent": "mem_percent", "cpuTemp": "cpu_temp"}
-	for a, b := range alias {
-		if v, ok := out[a]; ok {
-			out[b] = v
-		}
-	}
-	if disks, ok := s["disks"].([]any); ok {
-		for _, d := range disks {
-			dm, _ := d.(map[string]any)
-			if f, ok := num(dm["percent"]); ok {
-				if cur, ok := out["disk_percent"].(float64); !ok || f > cur {
-					out["disk_percent"] = f
-				}
-			}
-		}
+	for k, v := range s.Metrics() {
+		out[k] = v
 	}
 	return out
 }

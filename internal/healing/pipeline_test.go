@@ -380,6 +380,23 @@ func TestResolvedExternallyBeforeActing(t *testing.T) {
 			t.Fatalf("got %d commands, want 0", n)
 		}
 	})
+	t.Run("disk back to normal, as the host collector reports it", func(t *testing.T) {
+		// The collector builds disks as []map[string]any: disk_percent
+		// is the fullest of them (events.Snapshot.Metrics).
+		p := newPipe(t)
+		p.trust(t, "disk_rule", "execute")
+		p.setStats(map[string]any{"cpuPercent": 12.0, "timestamp": p.clock.Now().Unix(),
+			"disks": []map[string]any{{"mount": "/", "percent": 41.0}, {"mount": "/srv", "percent": 63.0}}})
+		p.process(t, Event{Source: "alert", RuleID: "disk_rule", Target: "/srv", Condition: "disk_percent >= 90",
+			Chain: []Step{{Action: "clear_cache", Params: map[string]any{"target": "system"}}}})
+		l := resolved(t, p, 1)
+		if !strings.Contains(*l.VerificationDetail, "disk_percent") {
+			t.Fatalf("got %+v", l)
+		}
+		if n := p.heals(); n != 0 {
+			t.Fatalf("got %d commands, want 0", n)
+		}
+	})
 	t.Run("still failing: acts", func(t *testing.T) {
 		p := newPipe(t)
 		p.trust(t, svc.RuleID, "execute")

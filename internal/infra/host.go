@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -299,13 +300,19 @@ type infraServiceMapOut struct {
 
 func (r *Room) serviceMap(ctx context.Context, _ *struct{}) (*infraServiceMapOut, error) {
 	var snap map[string]any
-	if r.d.Stats != nil {
-		snap = r.d.Stats.Latest()
-	}
 	out := &infraServiceMapOut{}
 	core := MapNode{ID: "noba", Label: "NOBA", Type: "core", Status: "online"}
-	if snap != nil {
-		core.CPU, core.Mem, core.Uptime = snap["cpuPercent"], snap["memPercent"], snap["uptime"]
+	if r.d.Stats != nil {
+		if t := r.d.Stats.Snapshot(); t != nil {
+			snap = t.Payload
+			if !math.IsNaN(t.CPUPercent) {
+				core.CPU = t.CPUPercent
+			}
+			if !math.IsNaN(t.MemPercent) {
+				core.Mem = t.MemPercent
+			}
+			core.Uptime = snap["uptime"]
+		}
 	}
 	out.Body.Nodes = []MapNode{core}
 	out.Body.Edges = []MapEdge{}

@@ -14,6 +14,7 @@ import (
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
@@ -26,9 +27,10 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// Stats gives the latest collector snapshot (the /api/stats payload).
+// Stats gives the latest collector snapshot (nil before the first): typed
+// metrics, and the /api/stats payload for its integration blocks.
 type Stats interface {
-	Latest() map[string]any
+	Snapshot() *events.Snapshot
 }
 
 // Agents sends commands to agents (the agents room): WebSocket first, else

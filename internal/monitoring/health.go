@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/noba-go/noba/internal/events"
 )
 
 // UptimeItem is one row of /api/uptime.
@@ -219,7 +221,10 @@ func scored(score float64, detail string, recs []string) HealthCategory {
 
 // healthInputs are what the score is computed from.
 type healthInputs struct {
+	// snap is the payload, normalized, for its free-form parts (agents,
+	// Uptime Kuma, services); typed holds the collector's metrics.
 	snap       map[string]any
+	typed      *events.Snapshot
 	monitors   []EndpointMonitor
 	sla        map[string]float64
 	lastBackup *time.Time
@@ -368,8 +373,18 @@ func computeHealth(in healthInputs) HealthScore {
 		cats["uptime"] = scored((avg-95)*2, fmt.Sprintf("Average SLA %.2f%% over %d rule(s)", avg, len(vals)), recs)
 	}
 
-	cpu, hasCPU := num(in.snap["cpuPercent"])
-	mem, hasMem := num(in.snap["memPercent"])
+	var cpu, mem float64
+	hasCPU, hasMem := false, false
+	if in.typed != nil {
+		cpu, hasCPU = in.typed.CPUPercent, !math.IsNaN(in.typed.CPUPercent)
+		mem, hasMem = in.typed.MemPercent, !math.IsNaN(in.typed.MemPercent)
+	}
+	if !hasCPU {
+		cpu = 0
+	}
+	if !hasMem {
+		mem = 0
+	}
 	if !hasCPU && !hasMem {
 		cats["capacity"] = unknown("No stats", "Scored once the first stats snapshot arrives.")
 	} else {
@@ -388,14 +403,8 @@ func computeHealth(in healthInputs) HealthScore {
 				recs = append(recs, fmt.Sprintf("%s at %.0f%%", x.label, x.v))
 			}
 		}
-		disks, _ := in.snap["disks"].([]any)
-		for _, d := range disks {
-			dm, _ := d.(map[string]any)
-			p, ok := num(dm["percent"])
-			if !ok {
-				continue
-			}
-			mount, _ := dm["mount"].(string)
+		for _, d := range in.typed.Disks {
+			p, mount := d.Percent, d.Mount
 			switch {
 			case p >= 95:
 				ded += 3
@@ -512,7 +521,7 @@ func (r *Room) Score(ctx context.Context) (HealthScore, error) {
 	if err != nil {
 		return HealthScore{}, err
 	}
-	in := healthInputs{snap: normalized(r.latest()), monitors: ms, now: r.d.Now()}
+	in := healthInputs{snap: normalized(r.latest()), typed: r.snapshot(), monitors: ms, now: r.d.Now()}
 	if in.snap == nil {
 		in.snap = map[string]any{}
 	}

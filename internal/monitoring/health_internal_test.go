@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/noba-go/noba/internal/events"
 )
 
 // The stats room builds its snapshot with typed slices ([]map[string]any);
@@ -16,7 +18,7 @@ func TestHealthReadsTypedSnapshot(t *testing.T) {
 		"disks":    []map[string]any{{"mount": "/", "percent": 96.0}},
 		"services": []map[string]any{{"name": "nginx", "status": "active"}, {"name": "redis", "status": "failed"}},
 	}
-	hs := computeHealth(healthInputs{snap: normalized(snap), now: time.Unix(1_700_000_000, 0)})
+	hs := computeHealth(healthInputs{snap: normalized(snap), typed: events.NewSnapshot(snap), now: time.Unix(1_700_000_000, 0)})
 	cov := hs.Categories["monitoring_coverage"]
 	if cov.Score == nil || *cov.Score != 10 || cov.Detail != "1/1 agents online" || !strings.HasPrefix(cov.Reason, "10/10: 1/1 agents online") {
 		t.Errorf("coverage: %+v", cov)
@@ -36,7 +38,7 @@ func TestHealthReadsTypedSnapshot(t *testing.T) {
 		t.Errorf("backup: %+v", c)
 	}
 	// One judgeable category is not enough for a grade.
-	one := computeHealth(healthInputs{snap: map[string]any{"cpuPercent": 5.0}, now: time.Unix(1_700_000_000, 0)})
+	one := computeHealth(healthInputs{snap: map[string]any{"cpuPercent": 5.0}, typed: events.NewSnapshot(map[string]any{"cpuPercent": 5.0}), now: time.Unix(1_700_000_000, 0)})
 	if one.Score != nil || one.Grade != "N/A" || !strings.HasPrefix(one.Reason, "Not enough data") {
 		t.Errorf("one category: %+v", one)
 	}

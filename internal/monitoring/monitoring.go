@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/config"
+	"github.com/noba-go/noba/internal/events"
 )
 
 // Alerter receives the state changes of monitors: the alerts room records
@@ -18,9 +19,10 @@ type Alerter interface {
 	ResolveExternal(ctx context.Context, source, key string) error
 }
 
-// Stats gives the latest collector snapshot (the /api/stats payload).
+// Stats gives the latest collector snapshot (nil before the first): typed
+// metrics, and the /api/stats payload for its free-form parts.
 type Stats interface {
-	Latest() map[string]any
+	Snapshot() *events.Snapshot
 }
 
 // Auditor records audit entries.
@@ -123,11 +125,20 @@ func (r *Room) lock(id int64) func() {
 	return m.Unlock
 }
 
-func (r *Room) latest() map[string]any {
+// snapshot is the collector's latest snapshot (nil before the first).
+func (r *Room) snapshot() *events.Snapshot {
 	if r.d.Stats == nil {
 		return nil
 	}
-	return r.d.Stats.Latest()
+	return r.d.Stats.Snapshot()
+}
+
+// latest is the latest /api/stats payload (nil before the first).
+func (r *Room) latest() map[string]any {
+	if s := r.snapshot(); s != nil {
+		return s.Payload
+	}
+	return nil
 }
 
 // ErrNoAgentTransport is returned by an AgentChecker that has no agents

@@ -12,6 +12,7 @@ import (
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/db"
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
@@ -24,9 +25,10 @@ type Auditor interface {
 	Record(ctx context.Context, action, username, details, ip string)
 }
 
-// Stats gives the latest collector snapshot.
+// Stats gives the latest collector snapshot (nil before the first); the
+// site map reads its integration blocks from the payload.
 type Stats interface {
-	Latest() map[string]any
+	Snapshot() *events.Snapshot
 }
 
 // Agents is what the exports and backup verification need of the agents

@@ -124,7 +124,9 @@ func (r *Room) syncStatus(ctx context.Context, _ *struct{}) (*opsSyncOut, error)
 	}
 	var snap map[string]any
 	if r.d.Stats != nil {
-		snap = r.d.Stats.Latest()
+		if t := r.d.Stats.Snapshot(); t != nil {
+			snap = t.Payload
+		}
 	}
 	for key, v := range m {
 		site := fmt.Sprint(v)
