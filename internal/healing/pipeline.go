@@ -877,7 +877,6 @@ func evalCondition(cond string, m map[string]any) (bool, bool) {
 	return false, false
 }
 
-// flatten turns the stats snapshot into metric -> number (§0.4 subset).
 // metricsOf is the flat metric view of a collector snapshot (spec 30
 // §0.4, events.Snapshot.Metrics) as the map conditions are evaluated
 // against and ledger rows record; empty without a snapshot.
