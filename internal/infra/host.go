@@ -17,6 +17,7 @@ import (
 	gnet "github.com/shirou/gopsutil/v4/net"
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/httpx"
 	"github.com/noba-go/noba/internal/runcmd"
 )
@@ -300,11 +301,12 @@ type infraServiceMapOut struct {
 
 func (r *Room) serviceMap(ctx context.Context, _ *struct{}) (*infraServiceMapOut, error) {
 	var snap map[string]any
+	var services []events.Service
 	out := &infraServiceMapOut{}
 	core := MapNode{ID: "noba", Label: "NOBA", Type: "core", Status: "online"}
 	if r.d.Stats != nil {
 		if t := r.d.Stats.Snapshot(); t != nil {
-			snap = t.Payload
+			snap, services = t.Payload, t.Services
 			if !math.IsNaN(t.CPUPercent) {
 				core.CPU = t.CPUPercent
 			}
@@ -331,20 +333,12 @@ func (r *Room) serviceMap(ctx context.Context, _ *struct{}) (*infraServiceMapOut
 		out.Body.Nodes = append(out.Body.Nodes, n)
 		out.Body.Edges = append(out.Body.Edges, MapEdge{From: "noba", To: m.id})
 	}
-	if svcs, ok := snap["services"].([]any); ok {
-		for _, e := range svcs {
-			sv, ok := e.(map[string]any)
-			if !ok {
-				continue
-			}
-			name, _ := sv["name"].(string)
-			if name == "" {
-				continue
-			}
-			st, _ := sv["status"].(string)
-			out.Body.Nodes = append(out.Body.Nodes, MapNode{ID: "svc_" + name, Label: name, Type: "service", Status: st})
-			out.Body.Edges = append(out.Body.Edges, MapEdge{From: "noba", To: "svc_" + name})
+	for _, sv := range services {
+		if sv.Name == "" {
+			continue
 		}
+		out.Body.Nodes = append(out.Body.Nodes, MapNode{ID: "svc_" + sv.Name, Label: sv.Name, Type: "service", Status: sv.Status})
+		out.Body.Edges = append(out.Body.Edges, MapEdge{From: "noba", To: "svc_" + sv.Name})
 	}
 	return out, nil
 }

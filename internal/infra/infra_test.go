@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/noba-go/noba/internal/collect"
 	"github.com/noba-go/noba/internal/runcmd"
 	"github.com/noba-go/noba/internal/server"
 	"github.com/noba-go/noba/internal/server/servertest"
@@ -192,6 +193,41 @@ func TestServiceMap(t *testing.T) {
 		ids[n["id"].(string)] = n
 	}
 	if ids["noba"]["type"] != "core" || ids["pihole"]["type"] != "dns" || ids["k8s"]["label"] != "Kubernetes" || ids["plex"] != nil {
+		t.Errorf("nodes = %v", m.Nodes)
+	}
+	if len(m.Edges) != len(m.Nodes)-1 {
+		t.Errorf("edges = %v", m.Edges)
+	}
+}
+
+// The map's core node and service nodes come from the collector's
+// snapshot as the host collector builds it (services as
+// []map[string]any): each watched unit is a node with its systemd state.
+func TestServiceMapFromCollector(t *testing.T) {
+	src := collect.SourceFunc(func(context.Context) (map[string]any, error) {
+		return map[string]any{"cpuPercent": 17.5, "memPercent": 42.0, "uptime": "3d 4h",
+			"services": []map[string]any{{"name": "nginx", "status": "active"}, {"name": "redis", "status": "failed"}}}, nil
+	})
+	e := servertest.NewWith(t, servertest.Setup{Options: []server.Option{server.WithStatsSource(src)}})
+	viewer := e.Token("viewer")
+	if st, _ := e.Do(http.MethodGet, "/api/stats", viewer, nil); st != http.StatusOK {
+		t.Fatalf("stats: %d", st)
+	}
+	var m struct {
+		Nodes []map[string]any `json:"nodes"`
+		Edges []map[string]any `json:"edges"`
+	}
+	if st := e.JSON(http.MethodGet, "/api/services/map", viewer, nil, &m); st != 200 {
+		t.Fatalf("map: %d", st)
+	}
+	ids := map[string]map[string]any{}
+	for _, n := range m.Nodes {
+		ids[n["id"].(string)] = n
+	}
+	if c := ids["noba"]; c["cpu"] != 17.5 || c["mem"] != 42.0 || c["uptime"] != "3d 4h" {
+		t.Errorf("core = %v", c)
+	}
+	if ids["svc_nginx"]["status"] != "active" || ids["svc_redis"]["status"] != "failed" || ids["svc_redis"]["type"] != "service" {
 		t.Errorf("nodes = %v", m.Nodes)
 	}
 	if len(m.Edges) != len(m.Nodes)-1 {
