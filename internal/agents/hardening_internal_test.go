@@ -2,8 +2,6 @@ package agents
 
 import (
 	"context"
-	"crypto/tls"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,33 +150,3 @@ func TestStreamCaps(t *testing.T) {
 	}
 }
 
-// Issue 11 §9: the terminal's Origin check compares scheme, host and port.
-func TestTerminalOriginSchemeHostPort(t *testing.T) {
-	r := &Room{}
-	for _, c := range []struct {
-		origin, host string
-		tls          bool
-		want         bool
-	}{
-		{"http://noba.lan:8080", "noba.lan:8080", false, true},
-		{"http://noba.lan:9999", "noba.lan:8080", false, false},
-		{"https://noba.lan:8080", "noba.lan:8080", false, false},
-		{"https://noba.lan", "noba.lan", true, true},
-		{"https://noba.lan:443", "noba.lan", true, true},
-		{"http://noba.lan", "noba.lan", true, false},
-		{"http://evil.example", "noba.lan", false, false},
-		{"", "noba.lan", false, false},
-	} {
-		req := httptest.NewRequest("GET", "http://"+c.host+"/api/agents/h/terminal", nil)
-		req.Host = c.host
-		if c.tls {
-			req.TLS = &tls.ConnectionState{}
-		}
-		if c.origin != "" {
-			req.Header.Set("Origin", c.origin)
-		}
-		if got := r.originAllowed(req); got != c.want {
-			t.Errorf("origin %q host %q tls %v: %v, want %v", c.origin, c.host, c.tls, got, c.want)
-		}
-	}
-}

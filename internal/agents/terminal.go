@@ -3,11 +3,7 @@ package agents
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -107,48 +103,6 @@ func (r *Room) fanoutCommand(host, id string, m wire.Msg) {
 	}
 }
 
-// originAllowed applies the CSWSH check of spec 20 §10.1: an Origin is
-// required and must be one of the CORS origins or the request's own origin
-// (scheme, host and port).
-func (r *Room) originAllowed(req *http.Request) bool {
-	o := req.Header.Get("Origin")
-	if o == "" {
-		return false
-	}
-	if slices.Contains(r.d.CORSOrigins, o) {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") {
-		return false
-	}
-	scheme := "http"
-	if req.TLS != nil {
-		scheme = "https"
-	}
-	if p := req.Header.Get("X-Forwarded-Proto"); p != "" {
-		// Set by a proxy in front; a browser page cannot set it on a
-		// WebSocket handshake.
-		scheme, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(p)), ",")
-	}
-	if !strings.EqualFold(u.Scheme, scheme) {
-		return false
-	}
-	return strings.EqualFold(hostPort(u.Host, scheme), hostPort(req.Host, scheme))
-}
-
-// hostPort is host:port with the scheme's default port filled in.
-func hostPort(h, scheme string) string {
-	if _, _, err := net.SplitHostPort(h); err == nil {
-		return h
-	}
-	port := "80"
-	if scheme == "https" {
-		port = "443"
-	}
-	return net.JoinHostPort(strings.Trim(h, "[]"), port)
-}
-
 // terminalWS serves WS /api/agents/{hostname}/terminal: one browser
 // connection bridged to the agent's PTY sessions it opens.
 func (r *Room) terminalWS(w http.ResponseWriter, req *http.Request) {
@@ -157,7 +111,7 @@ func (r *Room) terminalWS(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, http.StatusBadRequest, "Invalid hostname")
 		return
 	}
-	if !r.originAllowed(req) {
+	if !httpx.OriginAllowed(req, r.d.CORSOrigins) {
 		httpx.WriteError(w, http.StatusForbidden, "Origin not allowed")
 		return
 	}

@@ -270,6 +270,13 @@ func TestTerminal(t *testing.T) {
 	if _, st := dial(admin, "http://evil.example"); st != 403 {
 		t.Errorf("foreign Origin: %d, want 403", st)
 	}
+	// Same host, another port or scheme: another origin (issue 11 §9).
+	host, _, _ := net.SplitHostPort(strings.TrimPrefix(e.URL, "http://"))
+	for _, o := range []string{"http://" + host + ":1", "https://" + strings.TrimPrefix(e.URL, "http://")} {
+		if _, st := dial(admin, o); st != 403 {
+			t.Errorf("Origin %s: %d, want 403", o, st)
+		}
+	}
 	c, st := dial(admin, e.URL)
 	if st != 101 {
 		t.Fatalf("admin dial: %d", st)

@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
-	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,28 +17,6 @@ import (
 	"github.com/noba-go/noba/internal/authz"
 	"github.com/noba-go/noba/internal/httpx"
 )
-
-// originAllowed is the CSWSH check (spec 20 §10.1, applied to /api/terminal
-// too, §19.5): an Origin is required and must be a configured CORS origin
-// or have the request's host.
-func (r *Room) originAllowed(req *http.Request) bool {
-	o := req.Header.Get("Origin")
-	if o == "" {
-		return false
-	}
-	if slices.Contains(r.d.CORSOrigins, o) {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	host := req.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	return strings.EqualFold(u.Hostname(), host)
-}
 
 // terminalLimit is the session hard limit (terminalTimeout setting, default 1800 s).
 func (r *Room) terminalLimit() time.Duration {
@@ -60,7 +34,7 @@ func (r *Room) terminal(w http.ResponseWriter, req *http.Request) {
 		httpx.WriteError(w, http.StatusForbidden, "Terminal disabled: enable it in Settings (terminalEnabled)")
 		return
 	}
-	if !r.originAllowed(req) {
+	if !httpx.OriginAllowed(req, r.d.CORSOrigins) {
 		httpx.WriteError(w, http.StatusForbidden, "Origin not allowed")
 		return
 	}
