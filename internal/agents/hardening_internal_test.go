@@ -149,4 +149,3 @@ func TestStreamCaps(t *testing.T) {
 		t.Fatalf("stream buffer keeps %d bytes", total)
 	}
 }
-
