@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/noba-go/noba/internal/httpx"
 )
 
 // cronParser reads 5-field cron expressions (names and @descriptors too),
@@ -208,6 +210,9 @@ func checkWindow(w MaintenanceWindow) string {
 	}
 	if len(w.Name) > 200 {
 		return "name must be at most 200 characters"
+	}
+	if !httpx.Printable(w.Name) {
+		return "name must be printable text (no control or bidi characters)"
 	}
 	if (w.OneOffStart == nil) != (w.OneOffEnd == nil) {
 		return "one_off_start and one_off_end must be given together"

@@ -114,7 +114,7 @@ func ValidUsername(u string) bool {
 		return false
 	}
 	for _, r := range u {
-		if unicode.IsSpace(r) || r == ':' || r == '/' || r == '\\' || unsafeRune(r) {
+		if unicode.IsSpace(r) || r == ':' || r == '/' || r == '\\' || httpx.UnsafeRune(r) {
 			return false
 		}
 	}
@@ -129,16 +129,9 @@ func ValidName(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unsafeRune(r) {
+		if httpx.UnsafeRune(r) {
 			return false
 		}
 	}
 	return true
-}
-
-// unsafeRune: NUL and every other control character, and the format
-// characters (Unicode Cf: bidi embeddings, overrides and isolates, zero
-// width joiners, BOM...) that make a name display as another.
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }

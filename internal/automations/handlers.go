@@ -86,6 +86,9 @@ func applyAutomation(a *Automation, body map[string]any) (int, error) {
 		if strings.TrimSpace(s) == "" {
 			return seen, httpx.Invalid("Name is required")
 		}
+		if err := httpx.CheckPrintable("Name", s); err != nil {
+			return seen, err
+		}
 		a.Name = strings.TrimSpace(s)
 	}
 	if v, ok := body["type"]; ok {
@@ -159,6 +162,8 @@ func (r *Room) createAutomation(ctx context.Context, in *bodyIn) (*anyOut, error
 		AuthorRole: string(p.Role), CreatedBy: p.Username}
 	if n, _ := body["name"].(string); strings.TrimSpace(n) == "" {
 		return nil, httpx.Invalid("Name is required")
+	} else if err := httpx.CheckPrintable("Name", n); err != nil {
+		return nil, err
 	}
 	if _, ok := body["type"]; !ok {
 		return nil, httpx.Invalid("Type must be one of: %s", strings.Join(Types, ", "))
@@ -709,6 +714,9 @@ func (r *Room) createWebhook(ctx context.Context, in *bodyIn) (*anyOut, error) {
 	name := strings.TrimSpace(str(in.Body, "name"))
 	if name == "" {
 		return nil, httpx.Invalid("Name is required")
+	}
+	if err := httpx.CheckPrintable("Name", name); err != nil {
+		return nil, err
 	}
 	var autoID *string
 	if id := str(in.Body, "automation_id"); id != "" {

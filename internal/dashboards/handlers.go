@@ -94,6 +94,9 @@ func (r *Room) create(ctx context.Context, in *bodyIn) (*dashboardCreateOut, err
 	if len(name) > 200 {
 		return nil, httpx.Invalid("Dashboard name must be at most 200 characters")
 	}
+	if err := httpx.CheckPrintable("Dashboard name", name); err != nil {
+		return nil, err
+	}
 	cfg, ok, err := configText(in.Body["config_json"])
 	if err != nil {
 		return nil, err
@@ -161,6 +164,9 @@ func (r *Room) update(ctx context.Context, in *idIn) (*dashboardOkOut, error) {
 			s = strings.TrimSpace(s)
 			if len(s) > 200 {
 				return nil, httpx.Invalid("Dashboard name must be at most 200 characters")
+			}
+			if err := httpx.CheckPrintable("Dashboard name", s); err != nil {
+				return nil, err
 			}
 			cols["name"] = s
 		}

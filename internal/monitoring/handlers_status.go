@@ -35,6 +35,9 @@ func (r *Room) applyComponent(ctx context.Context, body map[string]any, c *Statu
 		if len(s) > 200 {
 			return nil, httpx.Invalid("name must be at most 200 characters")
 		}
+		if err := httpx.CheckPrintable("name", s); err != nil {
+			return nil, err
+		}
 		c.Name = s
 		set = append(set, "name")
 	}
@@ -45,6 +48,9 @@ func (r *Room) applyComponent(ctx context.Context, body map[string]any, c *Statu
 		}
 		if len(s) > 200 {
 			return nil, httpx.Invalid("group_name must be at most 200 characters")
+		}
+		if err := httpx.CheckPrintable("group_name", s); err != nil {
+			return nil, err
 		}
 		c.GroupName = s
 		set = append(set, "group_name")
@@ -197,6 +203,9 @@ func (r *Room) createIncident(ctx context.Context, in *bodyIn) (*idOut, error) {
 	}
 	if len(title) > 300 {
 		return nil, httpx.Invalid("title must be at most 300 characters")
+	}
+	if err := httpx.CheckPrintable("title", title); err != nil {
+		return nil, err
 	}
 	sev := "minor"
 	if v, ok := body["severity"]; ok && v != nil {

@@ -105,6 +105,9 @@ func applyMonitor(body map[string]any, m *EndpointMonitor) ([]string, error) {
 		if len(s) > 200 {
 			return nil, httpx.Invalid("name must be at most 200 characters")
 		}
+		if err := httpx.CheckPrintable("name", s); err != nil {
+			return nil, err
+		}
 		m.Name = s
 		mark("name")
 	}
