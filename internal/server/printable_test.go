@@ -57,3 +57,25 @@ func TestNamesArePrintable(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11 item 9, looked for elsewhere: not only login answers carry
+// Cache-Control: no-store — every API answer does (a new webhook's secret,
+// settings, users); the dashboard's files may be cached.
+func TestAPIAnswersAreNotStored(t *testing.T) {
+	e := servertest.New(t)
+	admin := e.Token("admin")
+	for _, c := range []struct{ method, path string }{
+		{http.MethodPost, "/api/webhooks"}, {http.MethodGet, "/api/settings"}, {http.MethodGet, "/api/admin/users"},
+		{http.MethodGet, "/api/no-such-route"},
+	} {
+		var body any
+		if c.method == http.MethodPost {
+			body = map[string]any{"name": "hook"}
+		}
+		resp := e.Request(c.method, c.path, admin, body, nil)
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s %s: %d Cache-Control %q, want no-store", c.method, c.path, resp.StatusCode, cc)
+		}
+	}
+}

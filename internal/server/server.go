@@ -219,7 +219,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		httpx.ClientIPs(s.trustedProxies()),
 		httpx.Logging(log),
 		httpx.SecurityHeaders(cfg.TLS()),
-		httpx.NoStore("/api/login", "/api/logout", "/api/ws-token", "/api/auth/", "/api/admin/api-keys"),
+		// Every API answer: besides login tokens, API keys and TOTP
+		// secrets, webhook secrets, enrolment keys, settings, exports and
+		// users' data must not land in a browser or proxy cache.
+		httpx.NoStore("/api/"),
 		httpx.CORS(cfg.CORSOrigins),
 	)
 	return s, nil
