@@ -3,8 +3,8 @@ package agent
 import (
 	"context"
 	"github.com/noba-go/noba/internal/agent/sysroot"
-	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/wire"
+	"github.com/noba-go/noba/internal/wire/condition"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -102,7 +102,7 @@ func TestConfigPrecedence(t *testing.T) {
 }
 
 // The agent evaluates heal conditions with the server's parser
-// (internal/alerts/condition): both sides agree on every condition.
+// (internal/wire/condition): both sides agree on every condition.
 func TestHealConditionsUseTheServerParser(t *testing.T) {
 	m := &wire.Metrics{Hostname: "web-1", CPUPercent: 93.5, MemPercent: 40, Disks: []wire.Disk{{Mount: "/", Percent: 91}}}
 	get := healMetrics("web-1", m)

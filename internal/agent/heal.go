@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/wire"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // healState is the agent-side healing runtime (spec 20 §4.4): the policy
@@ -137,7 +137,7 @@ func (a *Agent) runHeal(m *wire.Metrics) {
 }
 
 // healRound runs the rules whose trust level is execute and whose
-// condition (the server's parser, internal/alerts/condition) holds.
+// condition (the server's parser, internal/wire/condition) holds.
 func (a *Agent) healRound(ctx context.Context, rules []map[string]any, m *wire.Metrics) {
 	h := &a.healer
 	get := healMetrics(a.cfg.Hostname, m)

@@ -10,10 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/alerts/notify"
 	"github.com/noba-go/noba/internal/config"
 	"github.com/noba-go/noba/internal/events"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // TopicAlert carries alert transitions on the bus (Data: map[string]any

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/noba-go/noba/internal/alerts"
-	"github.com/noba-go/noba/internal/alerts/condition"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // benchSnapshot is a stats payload of realistic size: 8 disks, 30

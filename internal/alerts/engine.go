@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/alerts/notify"
 	"github.com/noba-go/noba/internal/events"
 	"github.com/noba-go/noba/internal/wire"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // agentTTL is how long an agent report feeds the metric map.

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/noba-go/noba/internal/alerts/condition"
 	"github.com/noba-go/noba/internal/alerts/notify"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // Severities a rule may carry.

@@ -445,22 +445,18 @@ func (r *Room) settings() map[string]any {
 }
 
 // metrics is the flat metric view of the latest collector snapshot (spec
-// 30 §0.4 with its fix: list values as key[i].subkey, and the snake_case
-// headline names including disk_percent, which the built-in disk-cleanup
-// template's condition reads); empty before the first collection.
-func (r *Room) metrics() map[string]any {
-	out := map[string]any{}
+// 30 §0.4 with its fix: nested and list values as key.field and
+// key[i].field, and the snake_case headline names including disk_percent,
+// which the built-in disk-cleanup template's condition reads); empty
+// before the first collection. Read-only.
+func (r *Room) metrics() map[string]float64 {
 	if r.d.Stats == nil {
-		return out
+		return nil
 	}
-	s := r.d.Stats.Snapshot()
-	if s == nil {
-		return out
+	if s := r.d.Stats.Snapshot(); s != nil {
+		return s.Metrics()
 	}
-	for k, v := range s.Metrics() {
-		out[k] = v
-	}
-	return out
+	return nil
 }
 
 func (r *Room) notify(level, title, msg string, channels []string) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/noba-go/noba/internal/events"
+	"github.com/noba-go/noba/internal/wire/condition"
 )
 
 // Event is a HealEvent (spec 30 §6.1).
@@ -830,51 +831,26 @@ func (r *Room) verify(ctx context.Context, ev Event, params map[string]any, host
 	return verResolved, ev.Condition + " resolved", after
 }
 
-// evalCondition evaluates "metric op number" terms joined by and/or;
-// ok false when a metric is absent or the text does not parse.
-func evalCondition(cond string, m map[string]any) (bool, bool) {
-	cond = strings.TrimSpace(cond)
-	if cond == "" {
+// evalCondition evaluates cond in NOBA's one condition grammar
+// (internal/wire/condition: terms joined by AND or OR) against flat
+// metrics; ok is false when the condition does not parse (service or
+// container state, prediction text) or a metric it reads is absent: it
+// cannot be judged from the metrics.
+func evalCondition(cond string, m map[string]any) (met, ok bool) {
+	c, err := condition.Parse(cond)
+	if err != nil {
 		return false, false
 	}
-	lower := strings.ToLower(cond)
-	if i := strings.Index(lower, " or "); i >= 0 {
-		a, ok1 := evalCondition(cond[:i], m)
-		b, ok2 := evalCondition(cond[i+4:], m)
-		return a || b, ok1 && ok2
+	get := func(k string) (float64, bool) {
+		v, ok := m[k].(float64)
+		return v, ok
 	}
-	if i := strings.Index(lower, " and "); i >= 0 {
-		a, ok1 := evalCondition(cond[:i], m)
-		b, ok2 := evalCondition(cond[i+5:], m)
-		return a && b, ok1 && ok2
-	}
-	for _, op := range []string{">=", "<=", "==", "!=", ">", "<"} {
-		if i := strings.Index(cond, op); i > 0 {
-			k, vs := strings.TrimSpace(cond[:i]), strings.TrimSpace(cond[i+len(op):])
-			v, err := strconv.ParseFloat(vs, 64)
-			if err != nil {
-				return false, false
-			}
-			x, ok := m[k].(float64)
-			if !ok {
-				return false, false
-			}
-			switch op {
-			case ">=":
-				return x >= v, true
-			case "<=":
-				return x <= v, true
-			case "==":
-				return x == v, true
-			case "!=":
-				return x != v, true
-			case ">":
-				return x > v, true
-			}
-			return x < v, true
+	for _, k := range c.Metrics() {
+		if _, ok := get(k); !ok {
+			return false, false
 		}
 	}
-	return false, false
+	return c.Eval(get), true
 }
 
 // metricsOf is the flat metric view of a collector snapshot (spec 30

@@ -1,6 +1,10 @@
-// Package condition parses and evaluates alert-rule conditions (spec 10
-// §5.2): `metric operator number` fragments joined by ` AND ` or ` OR `.
-// It is a small hand-written parser; nothing is ever evaluated as code.
+// Package condition is the one condition grammar of NOBA (spec 10 §5.2,
+// spec 30 §0.4): `metric operator number` fragments joined by ` AND ` or
+// ` OR `, never mixed. Alert rules, the condition automation and graph
+// node, heal re-checks and verification on the server, and the agent's
+// heal rules all parse and evaluate with it, against the flat metrics of
+// events.Snapshot.Metrics (or the agent's own). It is a small
+// hand-written parser; nothing is ever evaluated as code.
 package condition
 
 import (
