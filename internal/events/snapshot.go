@@ -62,13 +62,13 @@ func NewSnapshot(payload map[string]any) *Snapshot {
 	if ts, ok := Number(payload["timestamp"]); ok {
 		s.Timestamp = int64(ts)
 	}
-	for _, d := range objects(payload["disks"]) {
+	for _, d := range Objects(payload["disks"]) {
 		if p, ok := Number(d["percent"]); ok {
 			m, _ := d["mount"].(string)
 			s.Disks = append(s.Disks, Disk{Mount: m, Percent: p})
 		}
 	}
-	for _, sv := range objects(payload["services"]) {
+	for _, sv := range Objects(payload["services"]) {
 		n, _ := sv["name"].(string)
 		st, _ := sv["status"].(string)
 		s.Services = append(s.Services, Service{Name: n, Status: st})
@@ -133,7 +133,7 @@ func flatten(payload map[string]any, skipAgents bool) map[string]float64 {
 			return
 		}
 		best, found := 0.0, false
-		for _, m := range objects(Plain(payload[list])) {
+		for _, m := range Objects(Plain(payload[list])) {
 			if v, ok := metricValue(m[field]); ok && (!found || v > best) {
 				best, found = v, true
 			}
@@ -276,9 +276,10 @@ func Plain(v any) any {
 	return out
 }
 
-// objects returns a payload list of objects whatever its Go type (the
-// collector builds []map[string]any, a decoded payload has []any).
-func objects(v any) []map[string]any {
+// Objects returns a payload list of objects whatever its Go type (the
+// collector builds []map[string]any, a decoded payload has []any); items
+// that are not objects are left out.
+func Objects(v any) []map[string]any {
 	switch t := v.(type) {
 	case []map[string]any:
 		return t

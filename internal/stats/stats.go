@@ -371,21 +371,7 @@ func scrub(v any) {
 func num(v any) (float64, bool) { return collect.Number(v) }
 
 // list returns a payload list as []map[string]any whatever its Go type.
-func list(v any) []map[string]any {
-	switch t := v.(type) {
-	case []map[string]any:
-		return t
-	case []any:
-		out := make([]map[string]any, 0, len(t))
-		for _, x := range t {
-			if m, ok := x.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
+func list(v any) []map[string]any { return events.Objects(v) }
 
 func str(v any) string {
 	s, _ := v.(string)
