@@ -10,15 +10,7 @@ import (
 
 // numeric coerces a payload value to a number: numbers, booleans (1/0)
 // and numeric strings once `°C`, `%` and spaces are stripped (§13 F4).
-func numeric(v any) (float64, bool) {
-	if b, ok := v.(bool); ok {
-		if b {
-			return 1, true
-		}
-		return 0, true
-	}
-	return events.Number(v)
-}
+func numeric(v any) (float64, bool) { return events.MetricValue(v) }
 
 // Flatten turns a stats snapshot into the metric map conditions read
 // (events.Flatten: top-level scalars, key.field, key[i].field, and the

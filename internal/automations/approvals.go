@@ -127,10 +127,7 @@ func (r *Room) ExpireApproval(ctx context.Context, id int64, reason string) (den
 		return false, err
 	}
 	b, _ := json.Marshal(ActionResult{Error: reason})
-	if err := r.d.Store.SetApprovalResult(ctx, id, string(b)); err != nil {
-		return true, err
-	}
-	return true, nil
+	return true, r.d.Store.SetApprovalResult(ctx, id, string(b))
 }
 
 // AutoApprove decides every pending approval whose auto-approve time has

@@ -134,7 +134,7 @@ func flatten(payload map[string]any, skipAgents bool) map[string]float64 {
 		}
 		best, found := 0.0, false
 		for _, m := range Objects(Plain(payload[list])) {
-			if v, ok := metricValue(m[field]); ok && (!found || v > best) {
+			if v, ok := MetricValue(m[field]); ok && (!found || v > best) {
 				best, found = v, true
 			}
 		}
@@ -183,7 +183,7 @@ func flattenInto(out map[string]float64, prefix string, v any, depth int) {
 			flattenInto(out, prefix+"["+strconv.Itoa(i)+"]", x, depth+1)
 		}
 	case nil, string, bool, float64, float32, int, int32, int64, uint64, json.Number:
-		if f, ok := metricValue(t); ok {
+		if f, ok := MetricValue(t); ok {
 			out[prefix] = f
 		}
 	default:
@@ -199,7 +199,7 @@ func flattenInto(out map[string]float64, prefix string, v any, depth int) {
 }
 
 // metricValue is Number, with booleans as 1 and 0.
-func metricValue(v any) (float64, bool) {
+func MetricValue(v any) (float64, bool) {
 	if b, ok := v.(bool); ok {
 		if b {
 			return 1, true

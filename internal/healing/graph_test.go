@@ -48,20 +48,20 @@ func TestParseDurationAndConditions(t *testing.T) {
 		}
 	}
 	m := map[string]any{"cpu_percent": 95.0, "mem_percent": 20.0}
-	if met, ok := evalCondition("cpu_percent > 90 AND mem_percent < 50", m); !ok || !met {
+	if met, ok := evalCondition("cpu_percent > 90 AND mem_percent < 50", anyGet(m)); !ok || !met {
 		t.Fatal("and")
 	}
-	if met, ok := evalCondition("cpu_percent < 10 OR mem_percent < 50", m); !ok || !met {
+	if met, ok := evalCondition("cpu_percent < 10 OR mem_percent < 50", anyGet(m)); !ok || !met {
 		t.Fatal("or")
 	}
 	// One grammar with alert rules: lower-case joins do not parse.
-	if _, ok := evalCondition("cpu_percent > 90 and mem_percent < 50", m); ok {
+	if _, ok := evalCondition("cpu_percent > 90 and mem_percent < 50", anyGet(m)); ok {
 		t.Fatal("lower-case and evaluated")
 	}
-	if _, ok := evalCondition("service_status == failed", m); ok {
+	if _, ok := evalCondition("service_status == failed", anyGet(m)); ok {
 		t.Fatal("unverifiable condition evaluated")
 	}
-	if _, ok := evalCondition("disk_percent >= 90", m); ok {
+	if _, ok := evalCondition("disk_percent >= 90", anyGet(m)); ok {
 		t.Fatal("absent metric evaluated")
 	}
 }

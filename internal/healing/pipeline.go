@@ -737,7 +737,7 @@ func (r *Room) staleMetrics(cond string) (time.Duration, bool) {
 	if snap == nil || snap.Timestamp <= 0 {
 		return 0, false
 	}
-	if _, ok := evalCondition(cond, metricsOf(snap)); !ok {
+	if _, ok := evalCondition(cond, flatGet(snap.Metrics())); !ok {
 		return 0, false
 	}
 	age := r.now().Sub(time.Unix(snap.Timestamp, 0))
@@ -821,7 +821,7 @@ func (r *Room) verify(ctx context.Context, ev Event, params map[string]any, host
 	if age, stale := r.staleMetrics(ev.Condition); stale {
 		return verUnknown, fmt.Sprintf("unverifiable: collector snapshot is %s old", age.Round(time.Second)), after
 	}
-	met, ok := evalCondition(ev.Condition, after)
+	met, ok := evalCondition(ev.Condition, anyGet(after))
 	switch {
 	case !ok:
 		return verUnknown, "unverifiable", after
@@ -833,17 +833,13 @@ func (r *Room) verify(ctx context.Context, ev Event, params map[string]any, host
 
 // evalCondition evaluates cond in NOBA's one condition grammar
 // (internal/wire/condition: terms joined by AND or OR) against flat
-// metrics; ok is false when the condition does not parse (service or
-// container state, prediction text) or a metric it reads is absent: it
-// cannot be judged from the metrics.
-func evalCondition(cond string, m map[string]any) (met, ok bool) {
+// metrics read through get; ok is false when the condition does not parse
+// (service or container state, prediction text) or a metric it reads is
+// absent: it cannot be judged from the metrics.
+func evalCondition(cond string, get func(string) (float64, bool)) (met, ok bool) {
 	c, err := condition.Parse(cond)
 	if err != nil {
 		return false, false
-	}
-	get := func(k string) (float64, bool) {
-		v, ok := m[k].(float64)
-		return v, ok
 	}
 	for _, k := range c.Metrics() {
 		if _, ok := get(k); !ok {
@@ -851,6 +847,16 @@ func evalCondition(cond string, m map[string]any) (met, ok bool) {
 		}
 	}
 	return c.Eval(get), true
+}
+
+// flatGet reads a snapshot's flat metrics (events.Snapshot.Metrics).
+func flatGet(m map[string]float64) func(string) (float64, bool) {
+	return func(k string) (float64, bool) { v, ok := m[k]; return v, ok }
+}
+
+// anyGet reads an event's metrics (numbers only).
+func anyGet(m map[string]any) func(string) (float64, bool) {
+	return func(k string) (float64, bool) { v, ok := m[k].(float64); return v, ok }
 }
 
 // metricsOf is the flat metric view of a collector snapshot (spec 30

@@ -373,18 +373,12 @@ func computeHealth(in healthInputs) HealthScore {
 		cats["uptime"] = scored((avg-95)*2, fmt.Sprintf("Average SLA %.2f%% over %d rule(s)", avg, len(vals)), recs)
 	}
 
-	var cpu, mem float64
-	hasCPU, hasMem := false, false
+	cpu, mem := math.NaN(), math.NaN()
 	if in.typed != nil {
-		cpu, hasCPU = in.typed.CPUPercent, !math.IsNaN(in.typed.CPUPercent)
-		mem, hasMem = in.typed.MemPercent, !math.IsNaN(in.typed.MemPercent)
+		cpu, mem = in.typed.CPUPercent, in.typed.MemPercent
 	}
-	if !hasCPU {
-		cpu = 0
-	}
-	if !hasMem {
-		mem = 0
-	}
+	hasCPU, hasMem := !math.IsNaN(cpu), !math.IsNaN(mem)
+	cpu, mem = zeroNaN(cpu), zeroNaN(mem)
 	if !hasCPU && !hasMem {
 		cats["capacity"] = unknown("No stats", "Scored once the first stats snapshot arrives.")
 	} else {
@@ -484,6 +478,14 @@ func computeHealth(in healthInputs) HealthScore {
 		hs.Grade = "F"
 	}
 	return hs
+}
+
+// zeroNaN is v, or 0 for an unmeasured (NaN) value.
+func zeroNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 func fmtNum(v float64) string {
